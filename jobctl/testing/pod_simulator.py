@@ -1,0 +1,409 @@
+"""A stand-in for kubelet: moves pods through their phases on a real API server.
+
+There is no kubelet (and no scheduler) in the local control plane. The simulator
+watches pods and, after delays, writes the status a kubelet would write:
+Pending -> Running (Ready) -> Succeeded or Failed with a container exit code. It also
+plays the kubelet's part in graceful deletion: a pod bound to a node (``spec.nodeName``
+set, e.g. in the Job's pod template) that gets a deletion timestamp is marked Failed
+after its grace period (capped) and then removed with a zero grace period.
+
+Behaviour is asked for with annotations on the pod template (all optional):
+
+``sim.jobctl.dev/start-after``      seconds Pending before Running (default 0.1)
+``sim.jobctl.dev/run-for``          seconds Running before finishing (default 0.5)
+``sim.jobctl.dev/exit-code``        container exit code; 0 = Succeeded (default 0)
+``sim.jobctl.dev/exit-codes-by-index``  ``"2=42,5=1"``: exit code for completion indexes
+``sim.jobctl.dev/fail-times``       the first N pods of the Job (per index when Indexed)
+                                    fail with the exit code (1 if it is 0); later ones use
+                                    the normal rules
+``sim.jobctl.dev/condition``        a pod condition type (e.g. ``DisruptionTarget``) set
+                                    True on failed pods
+``sim.jobctl.dev/stay-pending``     ``"true"``: never start
+``sim.jobctl.dev/termination-seconds``  cap on the grace period honoured (default 0.2)
+
+Tests that need exact control set pod status themselves instead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from kubernetes.client import (
+    V1ContainerState,
+    V1ContainerStateRunning,
+    V1ContainerStateTerminated,
+    V1ContainerStatus,
+    V1Pod,
+    V1PodCondition,
+    V1PodStatus,
+)
+
+from jobctl.client import errors
+from jobctl.client.interface import (
+    ADDED,
+    DELETED,
+    ERROR,
+    MODIFIED,
+    DeleteOptions,
+    Interface,
+    ListOptions,
+)
+from jobctl.clock import Clock, RealClock
+
+log = logging.getLogger(__name__)
+
+ANNOTATION_PREFIX = "sim.jobctl.dev/"
+START_AFTER = ANNOTATION_PREFIX + "start-after"
+RUN_FOR = ANNOTATION_PREFIX + "run-for"
+EXIT_CODE = ANNOTATION_PREFIX + "exit-code"
+EXIT_CODES_BY_INDEX = ANNOTATION_PREFIX + "exit-codes-by-index"
+FAIL_TIMES = ANNOTATION_PREFIX + "fail-times"
+CONDITION = ANNOTATION_PREFIX + "condition"
+STAY_PENDING = ANNOTATION_PREFIX + "stay-pending"
+TERMINATION_SECONDS = ANNOTATION_PREFIX + "termination-seconds"
+COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+
+_STEP_RUN = "run"
+_STEP_FINISH = "finish"
+_STEP_TERMINATE = "terminate"
+
+
+def _float(annotations: dict[str, str], key: str, default: float) -> float:
+    try:
+        return float(annotations.get(key, default))
+    except ValueError:
+        log.warning("pod simulator: bad %s=%r, using %s", key, annotations.get(key), default)
+        return default
+
+
+def _int(annotations: dict[str, str], key: str, default: int) -> int:
+    try:
+        return int(annotations.get(key, default))
+    except ValueError:
+        log.warning("pod simulator: bad %s=%r, using %s", key, annotations.get(key), default)
+        return default
+
+
+def _completion_index(pod: V1Pod) -> str | None:
+    annotations = pod.metadata.annotations or {}
+    return annotations.get(COMPLETION_INDEX_ANNOTATION)
+
+
+def _owner_uid(pod: V1Pod) -> str:
+    for ref in pod.metadata.owner_references or []:
+        if ref.controller:
+            return str(ref.uid)
+    return ""
+
+
+@dataclass(order=True)
+class _Step:
+    due: datetime
+    seq: int
+    kind: str = field(compare=False)
+    namespace: str = field(compare=False)
+    name: str = field(compare=False)
+    uid: str = field(compare=False)
+
+
+class PodSimulator:
+    """Watches pods through a clientset and plays kubelet for them."""
+
+    def __init__(
+        self,
+        client: Interface,
+        namespace: str = "",
+        clock: Clock | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._clock: Clock = clock or RealClock()
+        self._on_error = on_error
+        self._cond = threading.Condition()
+        self._steps: list[_Step] = []
+        self._seq = itertools.count()
+        self._scheduled: set[tuple[str, str]] = set()
+        self._failures_seen: dict[tuple[str, str], int] = defaultdict(int)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._watch: object | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> PodSimulator:
+        for target in (self._watch_loop, self._step_loop):
+            thread = threading.Thread(target=target, name=f"pod-sim-{target.__name__}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        watch = self._watch
+        if watch is not None:
+            watch.stop()  # type: ignore[attr-defined]
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def __enter__(self) -> PodSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- watching ------------------------------------------------------------------
+
+    def _watch_loop(self) -> None:
+        pods = self._client.core_v1().pods(self._namespace)
+        resource_version = ""
+        while not self._stop.is_set():
+            try:
+                if not resource_version:
+                    page = pods.list(ListOptions())
+                    for pod in page.items:
+                        self._observe(pod)
+                    resource_version = page.resource_version
+                watch = pods.watch(
+                    ListOptions(resource_version=resource_version, timeout_seconds=300)
+                )
+                self._watch = watch
+                for event in watch:
+                    if self._stop.is_set():
+                        break
+                    if event.type == ERROR:
+                        resource_version = ""
+                        break
+                    if event.type in (ADDED, MODIFIED):
+                        self._observe(event.object)
+                    elif event.type == DELETED:
+                        self._forget(str(event.object.metadata.uid))
+                    if event.type != DELETED and event.object.metadata is not None:
+                        resource_version = event.object.metadata.resource_version or ""
+            except Exception as err:  # the simulator must outlive apiserver restarts
+                if self._stop.is_set():
+                    return
+                log.info("pod simulator: watch failed (%s); retrying", err)
+                resource_version = ""
+                self._stop.wait(0.5)
+
+    def _observe(self, pod: V1Pod) -> None:
+        meta = pod.metadata
+        status = pod.status or V1PodStatus()
+        annotations = meta.annotations or {}
+        if status.phase in ("Succeeded", "Failed"):
+            if meta.deletion_timestamp is not None:
+                self._schedule(_STEP_TERMINATE, pod, 0.0)
+            return
+        if meta.deletion_timestamp is not None:
+            grace = float(meta.deletion_grace_period_seconds or 0)
+            cap = _float(annotations, TERMINATION_SECONDS, 0.2)
+            self._schedule(_STEP_TERMINATE, pod, min(grace, cap))
+            return
+        if annotations.get(STAY_PENDING) == "true":
+            return
+        if status.phase in (None, "Pending"):
+            self._schedule(_STEP_RUN, pod, _float(annotations, START_AFTER, 0.1))
+        elif status.phase == "Running":
+            self._schedule(_STEP_FINISH, pod, _float(annotations, RUN_FOR, 0.5))
+
+    def _forget(self, uid: str) -> None:
+        for kind in (_STEP_RUN, _STEP_FINISH, _STEP_TERMINATE):
+            self._scheduled.discard((uid, kind))
+
+    def _schedule(self, kind: str, pod: V1Pod, delay: float) -> None:
+        uid = str(pod.metadata.uid)
+        if (uid, kind) in self._scheduled:
+            return
+        self._scheduled.add((uid, kind))
+        step = _Step(
+            due=self._clock.now() + timedelta(seconds=delay),
+            seq=next(self._seq),
+            kind=kind,
+            namespace=pod.metadata.namespace,
+            name=pod.metadata.name,
+            uid=uid,
+        )
+        with self._cond:
+            heapq.heappush(self._steps, step)
+            self._cond.notify_all()
+
+    # ---- acting --------------------------------------------------------------------
+
+    def _step_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                if not self._steps:
+                    self._clock.wait_on(self._cond, 1.0)
+                    continue
+                wait = (self._steps[0].due - self._clock.now()).total_seconds()
+                if wait > 0:
+                    self._clock.wait_on(self._cond, wait)
+                    continue
+                step = heapq.heappop(self._steps)
+            try:
+                self._act(step)
+            except Exception as err:
+                log.warning(
+                    "pod simulator: %s %s/%s failed: %s", step.kind, step.namespace, step.name, err
+                )
+                if self._on_error is not None:
+                    self._on_error(err)
+
+    def _act(self, step: _Step) -> None:
+        pods = self._client.core_v1().pods(step.namespace)
+        for _attempt in range(5):
+            try:
+                pod = pods.get(step.name)
+            except errors.StatusError as err:
+                if errors.is_not_found(err):
+                    return
+                raise
+            if str(pod.metadata.uid) != step.uid:
+                return
+            try:
+                if step.kind == _STEP_TERMINATE:
+                    self._terminate(pod)
+                elif step.kind == _STEP_RUN:
+                    self._run(pod)
+                else:
+                    self._finish(pod)
+                return
+            except errors.StatusError as err:
+                if errors.is_conflict(err):
+                    continue
+                if errors.is_not_found(err):
+                    return
+                raise
+
+    def _now(self) -> datetime:
+        return self._clock.now().replace(microsecond=0)
+
+    def _run(self, pod: V1Pod) -> None:
+        if pod.metadata.deletion_timestamp is not None or (
+            pod.status and pod.status.phase not in (None, "Pending")
+        ):
+            return
+        now = self._now()
+        containers = pod.spec.containers or []
+        pod.status = V1PodStatus(
+            phase="Running",
+            start_time=now,
+            conditions=[
+                V1PodCondition(type="Ready", status="True", last_transition_time=now),
+                V1PodCondition(type="ContainersReady", status="True", last_transition_time=now),
+                V1PodCondition(type="PodScheduled", status="True", last_transition_time=now),
+            ],
+            container_statuses=[
+                V1ContainerStatus(
+                    name=c.name,
+                    image=c.image or "",
+                    image_id="",
+                    ready=True,
+                    restart_count=0,
+                    started=True,
+                    state=V1ContainerState(running=V1ContainerStateRunning(started_at=now)),
+                )
+                for c in containers
+            ],
+        )
+        self._client.core_v1().pods(pod.metadata.namespace).update_status(pod)
+        self._scheduled.discard((str(pod.metadata.uid), _STEP_FINISH))
+        annotations = pod.metadata.annotations or {}
+        self._schedule(_STEP_FINISH, pod, _float(annotations, RUN_FOR, 0.5))
+
+    def _exit_code(self, pod: V1Pod) -> int:
+        annotations = pod.metadata.annotations or {}
+        code = _int(annotations, EXIT_CODE, 0)
+        index = _completion_index(pod)
+        by_index = annotations.get(EXIT_CODES_BY_INDEX, "")
+        for part in filter(None, (p.strip() for p in by_index.split(","))):
+            key, _, value = part.partition("=")
+            if key.strip() == index:
+                try:
+                    code = int(value)
+                except ValueError:
+                    log.warning("pod simulator: bad %s entry %r", EXIT_CODES_BY_INDEX, part)
+        fail_times = _int(annotations, FAIL_TIMES, 0)
+        if fail_times:
+            counter = (_owner_uid(pod), index or "")
+            if self._failures_seen[counter] < fail_times:
+                self._failures_seen[counter] += 1
+                return code or 1
+            return 0
+        return code
+
+    def _terminal_status(self, pod: V1Pod, exit_code: int, reason: str) -> None:
+        now = self._now()
+        annotations = pod.metadata.annotations or {}
+        status = pod.status or V1PodStatus()
+        conditions = [
+            c for c in status.conditions or [] if c.type not in ("Ready", "ContainersReady")
+        ]
+        conditions += [
+            V1PodCondition(
+                type="Ready", status="False", reason="PodCompleted", last_transition_time=now
+            ),
+            V1PodCondition(
+                type="ContainersReady",
+                status="False",
+                reason="PodCompleted",
+                last_transition_time=now,
+            ),
+        ]
+        extra_condition = annotations.get(CONDITION)
+        if exit_code != 0 and extra_condition:
+            conditions.append(
+                V1PodCondition(type=extra_condition, status="True", last_transition_time=now)
+            )
+        started = status.start_time or now
+        pod.status = V1PodStatus(
+            phase="Succeeded" if exit_code == 0 else "Failed",
+            start_time=started,
+            conditions=conditions,
+            container_statuses=[
+                V1ContainerStatus(
+                    name=c.name,
+                    image=c.image or "",
+                    image_id="",
+                    ready=False,
+                    restart_count=0,
+                    started=False,
+                    state=V1ContainerState(
+                        terminated=V1ContainerStateTerminated(
+                            exit_code=exit_code,
+                            reason=reason,
+                            started_at=started,
+                            finished_at=now,
+                        )
+                    ),
+                )
+                for c in pod.spec.containers or []
+            ],
+        )
+        self._client.core_v1().pods(pod.metadata.namespace).update_status(pod)
+
+    def _finish(self, pod: V1Pod) -> None:
+        if pod.metadata.deletion_timestamp is not None or (
+            pod.status and pod.status.phase != "Running"
+        ):
+            return
+        code = self._exit_code(pod)
+        self._terminal_status(pod, code, "Completed" if code == 0 else "Error")
+
+    def _terminate(self, pod: V1Pod) -> None:
+        if pod.status is None or pod.status.phase not in ("Succeeded", "Failed"):
+            self._terminal_status(pod, 143, "Error")
+        self._client.core_v1().pods(pod.metadata.namespace).delete(
+            pod.metadata.name,
+            DeleteOptions(grace_period_seconds=0, uid_precondition=str(pod.metadata.uid)),
+        )
