@@ -11,6 +11,7 @@ Behaviour is asked for with annotations on the pod template (all optional):
 
 ``sim.jobctl.dev/start-after``      seconds Pending before Running (default 0.1)
 ``sim.jobctl.dev/run-for``          seconds Running before finishing (default 0.5)
+``sim.jobctl.dev/run-for-by-index`` ``"0=1,2=30"``: run-for for completion indexes
 ``sim.jobctl.dev/exit-code``        container exit code; 0 = Succeeded (default 0)
 ``sim.jobctl.dev/exit-codes-by-index``  ``"2=42,5=1"``: exit code for completion indexes
 ``sim.jobctl.dev/fail-times``       the first N pods of the Job (per index when Indexed)
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 ANNOTATION_PREFIX = "sim.jobctl.dev/"
 START_AFTER = ANNOTATION_PREFIX + "start-after"
 RUN_FOR = ANNOTATION_PREFIX + "run-for"
+RUN_FOR_BY_INDEX = ANNOTATION_PREFIX + "run-for-by-index"
 EXIT_CODE = ANNOTATION_PREFIX + "exit-code"
 EXIT_CODES_BY_INDEX = ANNOTATION_PREFIX + "exit-codes-by-index"
 FAIL_TIMES = ANNOTATION_PREFIX + "fail-times"
@@ -89,6 +91,26 @@ def _int(annotations: dict[str, str], key: str, default: int) -> int:
     except ValueError:
         log.warning("pod simulator: bad %s=%r, using %s", key, annotations.get(key), default)
         return default
+
+
+def _by_index(annotations: dict[str, str], key: str, index: str | None) -> str | None:
+    """Value for ``index`` in a ``"i=v,j=w"`` annotation, if any."""
+    for part in filter(None, (p.strip() for p in annotations.get(key, "").split(","))):
+        name, _, value = part.partition("=")
+        if index is not None and name.strip() == index:
+            return value.strip()
+    return None
+
+
+def _run_for(pod: V1Pod) -> float:
+    annotations = pod.metadata.annotations or {}
+    value = _by_index(annotations, RUN_FOR_BY_INDEX, _completion_index(pod))
+    if value is not None:
+        try:
+            return float(value)
+        except ValueError:
+            log.warning("pod simulator: bad %s value %r", RUN_FOR_BY_INDEX, value)
+    return _float(annotations, RUN_FOR, 0.5)
 
 
 def _completion_index(pod: V1Pod) -> str | None:
@@ -214,7 +236,7 @@ class PodSimulator:
         if status.phase in (None, "Pending"):
             self._schedule(_STEP_RUN, pod, _float(annotations, START_AFTER, 0.1))
         elif status.phase == "Running":
-            self._schedule(_STEP_FINISH, pod, _float(annotations, RUN_FOR, 0.5))
+            self._schedule(_STEP_FINISH, pod, _run_for(pod))
 
     def _forget(self, uid: str) -> None:
         for kind in (_STEP_RUN, _STEP_FINISH, _STEP_TERMINATE):
@@ -318,21 +340,18 @@ class PodSimulator:
         )
         self._client.core_v1().pods(pod.metadata.namespace).update_status(pod)
         self._scheduled.discard((str(pod.metadata.uid), _STEP_FINISH))
-        annotations = pod.metadata.annotations or {}
-        self._schedule(_STEP_FINISH, pod, _float(annotations, RUN_FOR, 0.5))
+        self._schedule(_STEP_FINISH, pod, _run_for(pod))
 
     def _exit_code(self, pod: V1Pod) -> int:
         annotations = pod.metadata.annotations or {}
         code = _int(annotations, EXIT_CODE, 0)
         index = _completion_index(pod)
-        by_index = annotations.get(EXIT_CODES_BY_INDEX, "")
-        for part in filter(None, (p.strip() for p in by_index.split(","))):
-            key, _, value = part.partition("=")
-            if key.strip() == index:
-                try:
-                    code = int(value)
-                except ValueError:
-                    log.warning("pod simulator: bad %s entry %r", EXIT_CODES_BY_INDEX, part)
+        value = _by_index(annotations, EXIT_CODES_BY_INDEX, index)
+        if value is not None:
+            try:
+                code = int(value)
+            except ValueError:
+                log.warning("pod simulator: bad %s value %r", EXIT_CODES_BY_INDEX, value)
         fail_times = _int(annotations, FAIL_TIMES, 0)
         if fail_times:
             counter = (_owner_uid(pod), index or "")
