@@ -14,9 +14,11 @@ Behaviour is asked for with annotations on the pod template (all optional):
 ``sim.jobctl.dev/run-for-by-index`` ``"0=1,2=30"``: run-for for completion indexes
 ``sim.jobctl.dev/exit-code``        container exit code; 0 = Succeeded (default 0)
 ``sim.jobctl.dev/exit-codes-by-index``  ``"2=42,5=1"``: exit code for completion indexes
-``sim.jobctl.dev/fail-times``       the first N pods of the Job (per index when Indexed)
-                                    fail with the exit code (1 if it is 0); later ones use
-                                    the normal rules
+``sim.jobctl.dev/exit-script``      per-attempt exit codes: ``"*=1;0"`` (every index, or a
+                                    non-indexed Job: the first pod exits 1, later ones 0),
+                                    ``"2=42;0,3=1"`` (index 2: 42 then 0; index 3: always 1).
+                                    Attempts are counted per Job and index; past the end of
+                                    a list its last code repeats. Overrides ``exit-code``.
 ``sim.jobctl.dev/condition``        a pod condition type (e.g. ``DisruptionTarget``) set
                                     True on failed pods
 ``sim.jobctl.dev/stay-pending``     ``"true"``: never start
@@ -66,7 +68,7 @@ RUN_FOR = ANNOTATION_PREFIX + "run-for"
 RUN_FOR_BY_INDEX = ANNOTATION_PREFIX + "run-for-by-index"
 EXIT_CODE = ANNOTATION_PREFIX + "exit-code"
 EXIT_CODES_BY_INDEX = ANNOTATION_PREFIX + "exit-codes-by-index"
-FAIL_TIMES = ANNOTATION_PREFIX + "fail-times"
+EXIT_SCRIPT = ANNOTATION_PREFIX + "exit-script"
 CONDITION = ANNOTATION_PREFIX + "condition"
 STAY_PENDING = ANNOTATION_PREFIX + "stay-pending"
 TERMINATION_SECONDS = ANNOTATION_PREFIX + "termination-seconds"
@@ -153,7 +155,7 @@ class PodSimulator:
         self._steps: list[_Step] = []
         self._seq = itertools.count()
         self._scheduled: set[tuple[str, str]] = set()
-        self._failures_seen: dict[tuple[str, str], int] = defaultdict(int)
+        self._attempts: dict[tuple[str, str], int] = defaultdict(int)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._watch: object | None = None
@@ -352,14 +354,20 @@ class PodSimulator:
                 code = int(value)
             except ValueError:
                 log.warning("pod simulator: bad %s value %r", EXIT_CODES_BY_INDEX, value)
-        fail_times = _int(annotations, FAIL_TIMES, 0)
-        if fail_times:
-            counter = (_owner_uid(pod), index or "")
-            if self._failures_seen[counter] < fail_times:
-                self._failures_seen[counter] += 1
-                return code or 1
-            return 0
-        return code
+        script = _by_index(annotations, EXIT_SCRIPT, index or "*")
+        if script is None:
+            script = _by_index(annotations, EXIT_SCRIPT, "*")
+        if script is None:
+            return code
+        counter = (_owner_uid(pod), index or "")
+        attempt = self._attempts[counter]
+        self._attempts[counter] += 1
+        codes = [c.strip() for c in script.split(";") if c.strip()]
+        try:
+            return int(codes[min(attempt, len(codes) - 1)]) if codes else code
+        except ValueError:
+            log.warning("pod simulator: bad %s value %r", EXIT_SCRIPT, script)
+            return code
 
     def _terminal_status(self, pod: V1Pod, exit_code: int, reason: str) -> None:
         now = self._now()
