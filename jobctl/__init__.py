@@ -1,0 +1,8 @@
+"""jobctl: a Python port of the Kubernetes Job controller and the client-go machinery it runs on.
+
+The design is that of Kubernetes (pkg/controller/job, client-go), by The Kubernetes
+Authors; see NOTICE.
+"""
+
+__version__ = "0.1.0"
+UPSTREAM_RELEASE = "v1.37.2"

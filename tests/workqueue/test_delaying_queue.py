@@ -1,0 +1,252 @@
+"""Port of client-go util/workqueue/delaying_queue_test.go.
+
+Upstream polls the queue length and the hand-off channel; here the helpers wait (in
+bounded real time) for the waiting loop to be idle on the fake clock, which is the point
+at which a ``step`` is sure to be seen.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from jobctl.clock import FakeClock
+from jobctl.workqueue.delaying_queue import (
+    MAX_WAIT,
+    DelayingQueueConfig,
+    DelayingType,
+    TypedDelayingInterface,
+    TypedDelayingQueueConfig,
+    new_delaying_queue_with_config,
+    new_typed_delaying_queue_with_config,
+)
+
+TIMEOUT = 10.0
+
+
+def _fake_clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
+
+
+def _wait_idle(q: DelayingType[Any], predicate: Callable[[], bool] = lambda: True) -> None:
+    """Wait until the loop has taken every hand-off and sleeps, and ``predicate`` holds."""
+    with q._cond:
+        ok = q._cond.wait_for(
+            lambda: q._loop_waiting and not q._waiting_for_add and predicate(), TIMEOUT
+        )
+    assert ok, "waiting loop did not settle"
+
+
+def wait_for_waiting_queue_to_fill(q: DelayingType[Any]) -> None:
+    """Port of waitForWaitingQueueToFill: the loop has taken every hand-off."""
+    _wait_idle(q)
+
+
+def wait_for_added(q: DelayingType[Any], depth: int) -> None:
+    """Port of waitForAdded: the loop settled with ``depth`` items in the queue."""
+    _wait_idle(q, lambda: q.len() == depth)
+
+
+def _loop_pass_after(q: DelayingType[Any], waits: int) -> None:
+    """Wait until the loop has woken and gone back to sleep since it had slept ``waits`` times."""
+    _wait_idle(q, lambda: q._loop_waits > waits)
+
+
+def test_simple_queue() -> None:
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+
+    first = "foo"
+
+    q.add_after(first, 0.050)
+    wait_for_waiting_queue_to_fill(q)
+
+    assert q.len() == 0, "should not have added"
+
+    fake_clock.step(0.060)
+
+    wait_for_added(q, 1)
+    item, _ = q.get()
+    q.done(item)
+
+    # Step past the next heartbeat: the loop wakes, and adds nothing.
+    waits = q._loop_waits
+    fake_clock.step(MAX_WAIT)
+    _loop_pass_after(q, waits)
+
+    assert q.len() == 0, "should not have added"
+    q.shut_down()
+
+
+def test_deduping() -> None:
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+
+    first = "foo"
+
+    q.add_after(first, 0.050)
+    wait_for_waiting_queue_to_fill(q)
+    q.add_after(first, 0.070)
+    wait_for_waiting_queue_to_fill(q)
+    assert q.len() == 0, "should not have added"
+
+    # Step past the first block: it arrives now.
+    fake_clock.step(0.060)
+    wait_for_added(q, 1)
+    item, _ = q.get()
+    q.done(item)
+
+    # Step past the second add: the later time was dropped.
+    fake_clock.step(0.020)
+    assert q.len() == 0, "should not have added"
+
+    # Again, but this time the earlier time wins.
+    q.add_after(first, 0.050)
+    q.add_after(first, 0.030)
+    wait_for_waiting_queue_to_fill(q)
+    assert q.len() == 0, "should not have added"
+
+    fake_clock.step(0.040)
+    wait_for_added(q, 1)
+    item, _ = q.get()
+    q.done(item)
+
+    # Step past the second add.
+    fake_clock.step(0.020)
+    assert q.len() == 0, "should not have added"
+
+    # Not upstream: even after a full heartbeat pass the superseded time adds nothing.
+    waits = q._loop_waits
+    fake_clock.step(MAX_WAIT)
+    _loop_pass_after(q, waits)
+    assert q.len() == 0, "should not have added"
+    q.shut_down()
+
+
+def test_add_two_fire_early() -> None:
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+
+    first = "foo"
+    second = "bar"
+    third = "baz"
+
+    q.add_after(first, 1.0)
+    q.add_after(second, 0.050)
+    wait_for_waiting_queue_to_fill(q)
+
+    assert q.len() == 0, "should not have added"
+
+    fake_clock.step(0.060)
+
+    wait_for_added(q, 1)
+    item, _ = q.get()
+    assert item == second
+
+    q.add_after(third, 2.0)
+
+    fake_clock.step(1.0)
+    wait_for_added(q, 1)
+    item, _ = q.get()
+    assert item == first
+
+    fake_clock.step(2.0)
+    wait_for_added(q, 1)
+    item, _ = q.get()
+    assert item == third
+    q.shut_down()
+
+
+def test_copy_shifting() -> None:
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+
+    first = "foo"
+    second = "bar"
+    third = "baz"
+
+    q.add_after(first, 1.0)
+    q.add_after(second, 0.500)
+    q.add_after(third, 0.250)
+    wait_for_waiting_queue_to_fill(q)
+
+    assert q.len() == 0, "should not have added"
+
+    fake_clock.step(2.0)
+
+    wait_for_added(q, 3)
+    actual_first, _ = q.get()
+    assert actual_first == third
+    actual_second, _ = q.get()
+    assert actual_second == second
+    actual_third, _ = q.get()
+    assert actual_third == first
+    q.shut_down()
+
+
+def test_delaying_queue_add_after_many() -> None:
+    """Port of BenchmarkDelayingQueue_AddAfter, run once at a fixed size as a test."""
+    fake_clock = _fake_clock()
+    q: TypedDelayingInterface[str] = new_typed_delaying_queue_with_config(
+        TypedDelayingQueueConfig(clock=fake_clock)
+    )
+    assert isinstance(q, DelayingType)
+    rng = random.Random(1)
+    n = 2000
+    for i in range(n):
+        q.add_after(str(i), rng.uniform(0.001, 600.0))
+    wait_for_waiting_queue_to_fill(q)
+
+    fake_clock.step(11 * 60)
+    wait_for_added(q, n)
+    got = {q.get()[0] for _ in range(n)}
+    assert got == {str(i) for i in range(n)}
+    q.shut_down()
+
+
+def test_add_after_without_delay_adds_now() -> None:
+    """Not upstream: a non-positive delay adds at once, without the waiting loop."""
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=_fake_clock()))
+    q.add_after("now", 0)
+    q.add_after("past", -1.0)
+    assert q.len() == 2
+    q.shut_down()
+
+
+def test_shut_down_stops_waiting_loop() -> None:
+    """Not upstream: ShutDown ends the loop and later AddAfter calls are dropped."""
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+    q.add_after("foo", 1.0)
+    wait_for_waiting_queue_to_fill(q)
+    q.shut_down()
+    q.shut_down()  # idempotent
+    assert q._loop is not None
+    q._loop.join(TIMEOUT)
+    assert not q._loop.is_alive()
+    q.add_after("bar", 0.5)
+    fake_clock.step(2.0)
+    assert q.len() == 0
+    assert q.get() == (None, True)
+
+
+def test_shut_down_with_drain_stops_waiting_loop() -> None:
+    """Not upstream: after draining, the loop exits instead of waiting for its heartbeat."""
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+    q.add("a")
+    item, _ = q.get()
+    drained = threading.Thread(target=q.shut_down_with_drain, daemon=True)
+    drained.start()
+    shutting_down = False
+    while not shutting_down:
+        _, shutting_down = q.get()
+    q.done(item)
+    drained.join(TIMEOUT)
+    assert not drained.is_alive()
+    assert q._loop is not None
+    q._loop.join(TIMEOUT)
+    assert not q._loop.is_alive()
