@@ -1,0 +1,688 @@
+"""Leader election client.
+
+Port of k8s.io/client-go/tools/leaderelection/leaderelection.go. A candidate keeps
+trying to take the lock every ``retry_period`` (jittered); once it holds it, it runs
+``on_started_leading`` in a thread and renews the lock, retrying for up to
+``renew_deadline``. If it cannot renew in time it steps down: the leading scope is
+cancelled, the lease is released when ``release_on_cancel`` is set, and
+``on_stopped_leading`` runs.
+
+Decisions use only local observation times (when this process last saw the record
+change), never the timestamps written in the record, so clock skew between
+candidates does not matter; only the rate of their clocks does.
+
+Go's ``context.Context`` becomes a small cancellable scope (``_Context``) that waits
+through the injected ``Clock``; with ``FakeClock`` the elector never sleeps for real.
+Callers pass a ``threading.Event`` (set = cancelled) to ``run``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from jobctl.client import errors
+from jobctl.clock import Clock, RealClock, Timer
+from jobctl.leaderelection import resourcelock as rl
+from jobctl.leaderelection.healthzadaptor import HealthzAdaptor
+from jobctl.leaderelection.metrics import (
+    LeaderMetricsAdapter,
+    MetricsProvider,
+    new_leader_metrics,
+)
+
+logger = logging.getLogger(__name__)
+
+JITTER_FACTOR = 1.2
+
+# Go's zero time.Time: "never observed".
+_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+_CANCELED = "context canceled"
+_DEADLINE_EXCEEDED = "context deadline exceeded"
+
+# How often the thread that ties run()'s stop event to the elector's scope looks at
+# the event. It only bounds how soon a stop request is noticed while waiting.
+_STOP_POLL_SECONDS = 0.05
+
+
+class _Context:
+    """A cancellable scope standing in for Go's context.Context.
+
+    Cancelling a scope cancels its children. ``event`` is set once the scope is
+    cancelled, for handing to callbacks that expect a stop event. Waits go through
+    the clock, so a ``FakeClock`` drives them.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        parent: _Context | None = None,
+        source: threading.Event | None = None,
+    ) -> None:
+        self._clock = clock
+        self._parent = parent
+        self._source = source
+        self._cond = threading.Condition()
+        self._children: list[_Context] = []
+        self._timer: Timer | None = None
+        self._err: str | None = None
+        self.event = threading.Event()
+        if parent is not None:
+            parent._add_child(self)
+
+    def _add_child(self, child: _Context) -> None:
+        with self._cond:
+            if not self.event.is_set():
+                self._children.append(child)
+                return
+        child._cancel_with(self._err or _CANCELED)
+
+    def _remove_child(self, child: _Context) -> None:
+        with self._cond:
+            if child in self._children:
+                self._children.remove(child)
+
+    def child(self) -> _Context:
+        """context.WithCancel."""
+        return _Context(self._clock, parent=self)
+
+    def with_timeout(self, timeout: float) -> _Context:
+        """context.WithTimeout, the deadline measured on the clock."""
+        ctx = _Context(self._clock, parent=self)
+        ctx._timer = self._clock.after_func(timeout, lambda: ctx._cancel_with(_DEADLINE_EXCEEDED))
+        return ctx
+
+    def err(self) -> str | None:
+        """ctx.Err(): why the scope ended, or None while it is live."""
+        if self.event.is_set():
+            return self._err
+        if self._source is not None and self._source.is_set():
+            return _CANCELED
+        if self._parent is not None:
+            return self._parent.err()
+        return None
+
+    def done(self) -> bool:
+        return self.err() is not None
+
+    def cancel(self) -> None:
+        self._cancel_with(_CANCELED)
+
+    def _cancel_with(self, reason: str) -> None:
+        with self._cond:
+            if self.event.is_set():
+                return
+            self._err = reason
+            self.event.set()
+            children = list(self._children)
+            self._children.clear()
+            timer = self._timer
+            self._cond.notify_all()
+        if timer is not None:
+            timer.stop()
+        for c in children:
+            c._cancel_with(reason)
+        if self._parent is not None:
+            self._parent._remove_child(self)
+
+    def wait(self, duration: float) -> bool:
+        """Wait ``duration`` seconds on the clock; True if the scope ended first."""
+        deadline = self._clock.now() + timedelta(seconds=duration)
+        with self._cond:
+            while not self.done():
+                remaining = (deadline - self._clock.now()).total_seconds()
+                if remaining <= 0:
+                    return False
+                self._clock.wait_on(self._cond, remaining)
+            return True
+
+
+def _jitter(duration: float, max_factor: float) -> float:
+    """Port of wait.Jitter."""
+    if max_factor <= 0.0:
+        max_factor = 1.0
+    return duration + random.random() * max_factor * duration
+
+
+def _jitter_until(
+    ctx: _Context, f: Callable[[], None], period: float, jitter_factor: float
+) -> None:
+    """Port of wait.JitterUntilWithContext with sliding=True.
+
+    Runs ``f`` until the scope ends, waiting a (jittered) ``period`` after each run.
+    """
+    while not ctx.done():
+        f()
+        wait = _jitter(period, jitter_factor) if jitter_factor > 0.0 else period
+        if ctx.wait(wait):
+            return
+
+
+def _until(ctx: _Context, f: Callable[[], None], period: float) -> None:
+    """Port of wait.UntilWithContext."""
+    _jitter_until(ctx, f, period, 0.0)
+
+
+def _poll_until_context_timeout(
+    ctx: _Context,
+    clock: Clock,
+    interval: float,
+    timeout: float,
+    condition: Callable[[_Context], bool],
+) -> str | None:
+    """Port of wait.PollUntilContextTimeout(immediate=true): None once ``condition``
+    holds, else the reason the deadline scope ended."""
+    deadline_ctx = ctx.with_timeout(timeout)
+    try:
+        # A non-sliding ticker: the next tick is fixed before the condition runs.
+        next_tick = clock.now() + timedelta(seconds=interval)
+        if condition(deadline_ctx):
+            return None
+        while True:
+            if deadline_ctx.wait((next_tick - clock.now()).total_seconds()):
+                return deadline_ctx.err()
+            next_tick = clock.now() + timedelta(seconds=interval)
+            if condition(deadline_ctx):
+                return None
+    finally:
+        deadline_ctx.cancel()
+
+
+def new_leader_elector(lec: LeaderElectionConfig) -> LeaderElector:
+    """Port of NewLeaderElector: validate ``lec`` (raising ValueError) and build."""
+    if lec.lease_duration <= lec.renew_deadline:
+        raise ValueError("leaseDuration must be greater than renewDeadline")
+    if lec.renew_deadline <= JITTER_FACTOR * lec.retry_period:
+        raise ValueError("renewDeadline must be greater than retryPeriod*JitterFactor")
+    if lec.lease_duration <= 0:
+        raise ValueError("leaseDuration must be greater than zero")
+    if lec.renew_deadline <= 0:
+        raise ValueError("renewDeadline must be greater than zero")
+    if lec.retry_period <= 0:
+        raise ValueError("retryPeriod must be greater than zero")
+    if lec.callbacks.on_started_leading is None:
+        raise ValueError("OnStartedLeading callback must not be nil")
+    if lec.callbacks.on_stopped_leading is None:
+        raise ValueError("OnStoppedLeading callback must not be nil")
+    if lec.lock is None:
+        raise ValueError("Lock must not be nil.")
+    if lec.lock.identity() == "":
+        raise ValueError("Lock identity is empty")
+
+    le = LeaderElector(lec)
+    le._metrics.leader_off(lec.name)
+    return le
+
+
+@dataclass
+class LeaderCallbacks:
+    """Port of LeaderCallbacks. Each runs in its own thread.
+
+    ``on_started_leading`` gets an event that is set when leadership ends.
+    ``on_stopped_leading`` runs whenever ``run`` returns, even if this candidate
+    never led. ``on_new_leader`` gets every newly observed holder identity.
+    """
+
+    on_started_leading: Callable[[threading.Event], None] | None = None
+    on_stopped_leading: Callable[[], None] | None = None
+    on_new_leader: Callable[[str], None] | None = None
+
+
+@dataclass
+class LeaderElectionConfig:
+    """Port of LeaderElectionConfig. Durations are float seconds.
+
+    ``lease_duration``: how long a non-leader waits, from its last observed change
+    of the record, before taking over. ``renew_deadline``: how long the leader keeps
+    retrying a renewal before it steps down. ``retry_period``: the pause between
+    tries. ``release_on_cancel``: on cancellation, clear the holder so another
+    candidate can take over at once (the caller must have stopped all guarded work
+    first). ``clock`` and ``metrics_provider`` are jobctl additions (upstream sets
+    the clock inside the package and the provider globally).
+    """
+
+    lock: rl.Interface | None = None
+    lease_duration: float = 0.0
+    renew_deadline: float = 0.0
+    retry_period: float = 0.0
+    callbacks: LeaderCallbacks = field(default_factory=LeaderCallbacks)
+    watch_dog: HealthzAdaptor | None = None
+    release_on_cancel: bool = False
+    name: str = ""
+    coordinated: bool = False
+    clock: Clock | None = None
+    metrics_provider: MetricsProvider | None = None
+
+
+class LeaderElector:
+    """Port of LeaderElector: one candidate's view of the election.
+
+    ``_observed_record``/``_observed_time`` hold the last record seen and when this
+    process saw it change; ``_observed_raw_record`` is its serialised form, used to
+    spot changes. ``_reported_leader`` trails the observed holder until
+    ``on_new_leader`` has been told.
+    """
+
+    def __init__(
+        self,
+        config: LeaderElectionConfig,
+        clock: Clock | None = None,
+        metrics: LeaderMetricsAdapter | None = None,
+    ) -> None:
+        self._config = config
+        self._observed_record = rl.LeaderElectionRecord()
+        self._observed_raw_record = b""
+        self._observed_time = _ZERO_TIME
+        self._reported_leader = ""
+        self._clock: Clock = clock or config.clock or RealClock()
+        self._observed_record_lock = threading.RLock()
+        self._metrics = metrics or new_leader_metrics(config.metrics_provider)
+
+    @property
+    def config(self) -> LeaderElectionConfig:
+        return self._config
+
+    def _lock(self) -> rl.Interface:
+        lock = self._config.lock
+        if lock is None:
+            raise ValueError("Lock must not be nil.")
+        return lock
+
+    def run(self, stop: threading.Event) -> None:
+        """Port of LeaderElector.Run: block until ``stop`` is set or leadership is lost.
+
+        ``on_stopped_leading`` always runs before this returns.
+        """
+        root = _Context(self._clock, source=stop)
+        watcher = threading.Thread(
+            target=_watch_stop, args=(stop, root), name="leader-election-stop", daemon=True
+        )
+        watcher.start()
+        try:
+            self._run(root)
+        finally:
+            root.cancel()
+
+    def _run(self, root: _Context) -> None:
+        try:
+            if not self._acquire(root):
+                return
+            leading = root.child()
+            try:
+                threading.Thread(
+                    target=self._run_started_leading,
+                    args=(leading,),
+                    name="leader-election-leading",
+                    daemon=True,
+                ).start()
+                self._renew(leading)
+            finally:
+                leading.cancel()
+        finally:
+            on_stopped = self._config.callbacks.on_stopped_leading
+            if on_stopped is not None:
+                on_stopped()
+
+    def _run_started_leading(self, leading: _Context) -> None:
+        callback = self._config.callbacks.on_started_leading
+        if callback is None:
+            return
+        try:
+            callback(leading.event)
+        except Exception:
+            # A Go panic here kills the process; stepping down is the closest
+            # behaviour that keeps the lease from guarding work that has died.
+            logger.exception("OnStartedLeading failed; giving up leadership")
+            leading.cancel()
+
+    def get_leader(self) -> str:
+        """Port of GetLeader: the last observed holder ("" if none seen yet)."""
+        return self.get_observed_record().holder_identity
+
+    def is_leader(self) -> bool:
+        """Port of IsLeader: is the last observed holder this candidate?"""
+        return self.get_observed_record().holder_identity == self._lock().identity()
+
+    def _acquire(self, ctx: _Context) -> bool:
+        """Port of acquire: try every jittered retry period until holding the lock.
+
+        Returns False if the scope ended first.
+        """
+        ctx = ctx.child()
+        succeeded = False
+        lock = self._lock()
+        desc = lock.describe()
+        logger.info("Attempting to acquire leader lease %s...", desc)
+
+        def attempt() -> None:
+            nonlocal succeeded
+            if not self._config.coordinated:
+                succeeded = self.try_acquire_or_renew()
+            else:
+                succeeded = self.try_coordinated_renew()
+            self.maybe_report_transition()
+            if not succeeded:
+                logger.debug("Failed to acquire lease %s", desc)
+                return
+            lock.record_event("became leader")
+            self._metrics.leader_on(self._config.name)
+            logger.info("Successfully acquired lease %s", desc)
+            ctx.cancel()
+
+        try:
+            _jitter_until(ctx, attempt, self._config.retry_period, JITTER_FACTOR)
+        finally:
+            ctx.cancel()
+        return succeeded
+
+    def acquire(self, stop: threading.Event) -> bool:
+        """Public entry to ``acquire`` for callers holding a stop event."""
+        root = _Context(self._clock, source=stop)
+        watcher = threading.Thread(target=_watch_stop, args=(stop, root), daemon=True)
+        watcher.start()
+        try:
+            return self._acquire(root)
+        finally:
+            root.cancel()
+
+    def _renew(self, ctx: _Context) -> None:
+        """Port of renew: keep renewing until a renewal misses its deadline or the
+        scope ends, then release the lock if configured to."""
+        ctx = ctx.child()
+        lock = self._lock()
+        try:
+
+            def condition(poll_ctx: _Context) -> bool:
+                if poll_ctx.done():
+                    return False
+                if not self._config.coordinated:
+                    return self.try_acquire_or_renew()
+                return self.try_coordinated_renew()
+
+            def attempt() -> None:
+                err = _poll_until_context_timeout(
+                    ctx,
+                    self._clock,
+                    self._config.retry_period,
+                    self._config.renew_deadline,
+                    condition,
+                )
+                self.maybe_report_transition()
+                desc = lock.describe()
+                if err is None:
+                    logger.debug("Successfully renewed lease %s", desc)
+                    return
+                self._metrics.leader_off(self._config.name)
+                logger.info("Failed to renew lease %s: %s", desc, err)
+                ctx.cancel()
+
+            _until(ctx, attempt, self._config.retry_period)
+
+            if self._config.release_on_cancel:
+                self.release()
+        finally:
+            ctx.cancel()
+            lock.record_event("stopped leading")
+
+    def renew(self, stop: threading.Event) -> None:
+        """Public entry to ``renew`` for callers holding a stop event."""
+        root = _Context(self._clock, source=stop)
+        watcher = threading.Thread(target=_watch_stop, args=(stop, root), daemon=True)
+        watcher.start()
+        try:
+            self._renew(root)
+        finally:
+            root.cancel()
+
+    def release(self) -> bool:
+        """Port of release: give up the lock if held, within ``renew_deadline``."""
+        deadline = self._clock.now() + timedelta(seconds=self._config.renew_deadline)
+        return self._try_release(deadline)
+
+    def _try_release(self, deadline: datetime) -> bool:
+        """Port of tryRelease: clear the holder, retrying on conflicts (for example
+        with a renewal still in flight) until the deadline."""
+        lock = self._lock()
+        while True:
+            try:
+                old_record, _ = lock.get()
+            except Exception as err:
+                if not errors.is_not_found(err):
+                    logger.error("error retrieving resource lock %s: %s", lock.describe(), err)
+                    return False
+                logger.info("lease lock not found: %s", lock.describe())
+                return False
+
+            if not self.is_leader():
+                return True
+            now = self._clock.now()
+            record = rl.LeaderElectionRecord(
+                leader_transitions=old_record.leader_transitions,
+                lease_duration_seconds=1,
+                renew_time=now,
+                acquire_time=now,
+            )
+            try:
+                lock.update(record)
+            except Exception as err:
+                if errors.is_conflict(err) and self._clock.now() < deadline:
+                    logger.debug("Conflict when releasing lease %s, retrying", lock.describe())
+                    continue
+                logger.error("Failed to release lease %s: %s", lock.describe(), err)
+                return False
+
+            self.set_observed_record(record)
+            return True
+
+    def try_coordinated_renew(self) -> bool:
+        """Port of tryCoordinatedRenew: renew a lease granted by the coordinated
+        election; never creates or takes one."""
+        lock = self._lock()
+        now = self._clock.now()
+        record = rl.LeaderElectionRecord(
+            holder_identity=lock.identity(),
+            lease_duration_seconds=int(self._config.lease_duration),
+            renew_time=now,
+            acquire_time=now,
+        )
+
+        try:
+            old_record, old_raw_record = lock.get()
+        except Exception as err:
+            if not errors.is_not_found(err):
+                logger.error("Error retrieving lease lock %s: %s", lock.describe(), err)
+                return False
+            logger.info("Lease lock not found %s: %s", lock.describe(), err)
+            return False
+
+        if self._observed_raw_record != old_raw_record:
+            self.set_observed_record(old_record)
+            self._observed_raw_record = old_raw_record
+
+        with self._observed_record_lock:
+            obs_time = self._observed_time
+
+        has_expired = obs_time + timedelta(seconds=old_record.lease_duration_seconds) < now
+        if has_expired:
+            logger.info("Lease has expired %s", lock.describe())
+            return False
+
+        if not self.is_leader():
+            logger.debug(
+                "Lease %s is held by %s and has not yet expired",
+                lock.describe(),
+                old_record.holder_identity,
+            )
+            return False
+
+        if self.is_leader() and old_record.preferred_holder != "":
+            logger.debug("Lease %s is marked as 'end of term'", lock.describe())
+            return False
+
+        if self.is_leader():
+            record.acquire_time = old_record.acquire_time
+            record.leader_transitions = old_record.leader_transitions
+            record.strategy = old_record.strategy
+            self._metrics.slowpath_exercised(self._config.name)
+        else:
+            record.leader_transitions = old_record.leader_transitions + 1
+
+        try:
+            lock.update(record)
+        except Exception as err:
+            logger.error("Failed to update lock %s: %s", lock.describe(), err)
+            return False
+
+        self.set_observed_record(record)
+        return True
+
+    def try_acquire_or_renew(self) -> bool:
+        """Port of tryAcquireOrRenew: take the lock if free or expired, or renew it
+        if held; True on success.
+
+        A leader first tries a blind update of the record it last saw (fast path);
+        otherwise the record is read, created when absent, left alone while another
+        holder's lease is still valid, and written with the transition count bumped
+        when the holder changes.
+        """
+        lock = self._lock()
+        now = self._clock.now()
+        record = rl.LeaderElectionRecord(
+            holder_identity=lock.identity(),
+            lease_duration_seconds=int(self._config.lease_duration),
+            renew_time=now,
+            acquire_time=now,
+        )
+
+        # 1. fast path
+        if self.is_leader() and self.is_lease_valid(now):
+            old_observed = self.get_observed_record()
+            record.acquire_time = old_observed.acquire_time
+            record.leader_transitions = old_observed.leader_transitions
+            try:
+                lock.update(record)
+            except Exception as err:
+                logger.info(
+                    "Failed to update lease %s optimistically, falling back to slow path: %s",
+                    lock.describe(),
+                    err,
+                )
+            else:
+                self.set_observed_record(record)
+                return True
+
+        # 2. obtain or create the record
+        try:
+            old_record, old_raw_record = lock.get()
+        except Exception as err:
+            if not errors.is_not_found(err):
+                logger.error("Error retrieving lease lock %s: %s", lock.describe(), err)
+                return False
+            try:
+                lock.create(record)
+            except Exception as create_err:
+                logger.error(
+                    "Error initially creating lease lock %s: %s", lock.describe(), create_err
+                )
+                return False
+            self.set_observed_record(record)
+            return True
+
+        # 3. record obtained: check identity and time
+        if self._observed_raw_record != old_raw_record:
+            self.set_observed_record(old_record)
+            self._observed_raw_record = old_raw_record
+        if old_record.holder_identity and self.is_lease_valid(now) and not self.is_leader():
+            logger.debug(
+                "Lease %s is held by %s and has not yet expired",
+                lock.describe(),
+                old_record.holder_identity,
+            )
+            return False
+
+        # 4. write our record, keeping acquire time and transitions when renewing
+        if self.is_leader():
+            record.acquire_time = old_record.acquire_time
+            record.leader_transitions = old_record.leader_transitions
+            self._metrics.slowpath_exercised(self._config.name)
+        else:
+            record.leader_transitions = old_record.leader_transitions + 1
+
+        try:
+            lock.update(record)
+        except Exception as err:
+            logger.error("Failed to update lease %s: %s", lock.describe(), err)
+            return False
+
+        self.set_observed_record(record)
+        return True
+
+    def maybe_report_transition(self) -> None:
+        """Port of maybeReportTransition: tell ``on_new_leader`` about a new holder."""
+        holder = self.get_observed_record().holder_identity
+        if holder == self._reported_leader:
+            return
+        self._reported_leader = holder
+        callback = self._config.callbacks.on_new_leader
+        if callback is not None:
+            threading.Thread(
+                target=callback, args=(holder,), name="leader-election-new-leader", daemon=True
+            ).start()
+
+    def check(self, max_tolerable_expired_lease: float) -> None:
+        """Port of Check: raise if this process leads but has not renewed for longer
+        than the lease duration plus ``max_tolerable_expired_lease``."""
+        if not self.is_leader():
+            return
+        with self._observed_record_lock:
+            last_observation = self._observed_time
+            lease_duration = self._config.lease_duration
+        if self._clock.since(last_observation) > lease_duration + max_tolerable_expired_lease:
+            raise LeaseRenewalError(
+                f"failed election to renew leadership on lease {self._config.name}"
+            )
+
+    def is_lease_valid(self, now: datetime) -> bool:
+        """Port of isLeaseValid: has the observed lease not yet run out at ``now``?"""
+        with self._observed_record_lock:
+            expires = self._observed_time + timedelta(
+                seconds=self._observed_record.lease_duration_seconds
+            )
+            return expires > now
+
+    def set_observed_record(self, observed_record: rl.LeaderElectionRecord) -> None:
+        """Port of setObservedRecord: store a copy and stamp the observation time."""
+        with self._observed_record_lock:
+            self._observed_record = dataclasses.replace(observed_record)
+            self._observed_time = self._clock.now()
+
+    def get_observed_record(self) -> rl.LeaderElectionRecord:
+        """Port of getObservedRecord: a copy of the last observed record."""
+        with self._observed_record_lock:
+            return dataclasses.replace(self._observed_record)
+
+
+class LeaseRenewalError(Exception):
+    """Raised by ``LeaderElector.check`` when the held lease went unrenewed too long."""
+
+
+def run_or_die(stop: threading.Event, lec: LeaderElectionConfig) -> None:
+    """Port of RunOrDie: validate (raising ValueError), hook the watchdog, run."""
+    le = new_leader_elector(lec)
+    if lec.watch_dog is not None:
+        lec.watch_dog.set_leader_election(le)
+    le.run(stop)
+
+
+def _watch_stop(stop: threading.Event, root: _Context) -> None:
+    """Cancel ``root`` once ``stop`` is set; exit when ``root`` ends another way."""
+    while not root.event.is_set():
+        if stop.wait(_STOP_POLL_SECONDS):
+            root.cancel()
+            return
