@@ -8,7 +8,7 @@ A namespace of ``""`` in ``pods("")``/``jobs("")`` means all namespaces (list/wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -21,6 +21,11 @@ T_co = TypeVar("T_co", covariant=True)
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+
+# A function applied by list and watch to each raw JSON object (a dict as sent by the
+# server) before the model is built; it may change the dict in place and must return it.
+# The informer factory passes one that drops metadata.managedFields.
+RawTransform = Callable[[dict[str, Any]], dict[str, Any]]
 
 # Watch event types, as in k8s.io/apimachinery/pkg/watch.
 ADDED = "ADDED"
@@ -97,9 +102,13 @@ class ResourceInterface(Protocol[T]):
         self, name: str, patch: bytes | dict[str, Any] | list[Any], patch_type: str = ...
     ) -> T: ...
 
-    def list(self, options: ListOptions | None = None) -> ObjectList[T]: ...
+    def list(
+        self, options: ListOptions | None = None, *, transform: RawTransform | None = None
+    ) -> ObjectList[T]: ...
 
-    def watch(self, options: ListOptions | None = None) -> WatchInterface: ...
+    def watch(
+        self, options: ListOptions | None = None, *, transform: RawTransform | None = None
+    ) -> WatchInterface: ...
 
 
 class PodInterface(ResourceInterface[V1Pod], Protocol):

@@ -1,0 +1,706 @@
+"""The real clientset, over the official ``kubernetes`` client.
+
+Shaped like client-go's typed clientset (k8s.io/client-go/kubernetes) for the four
+resources jobctl uses (pods, core/v1 events, jobs, leases):
+
+* every request first takes a token from one client-side token bucket per clientset,
+  as client-go's rest client does (``Request.tryThrottle``; rest/config.go defaults);
+* the official API methods are called with ``_preload_content=False`` and the raw JSON
+  is decoded by ``jobctl.client.decode`` (``Model.model_validate``, tolerant of fields
+  a newer server sends), with an optional raw transform for list and watch;
+* watches stream the chunked ``watch=true`` response line by line; ``stop()`` shuts the
+  socket down so a blocked reader wakes at once;
+* non-2xx answers raise ``StatusError`` built from the returned metav1.Status;
+  transport failures raise ``APIConnectionError`` (``APIConnectionRefusedError`` when
+  the TCP connection was refused), which are not ``StatusError``s.
+
+``load_configuration`` resolves a ``kubernetes.client.Configuration`` the way the
+kube-controller-manager flags do (``--kubeconfig``, ``--master``, a context name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException, ApiTypeError, ApiValueError
+from kubernetes.config import ConfigException, load_incluster_config, load_kube_config
+from pydantic import BaseModel, ValidationError
+
+from jobctl.client.decode import (
+    DecodeError,
+    decode_list,
+    decode_object,
+    decode_watch_event,
+    drop_managed_fields,
+    prune_pod_for_job_controller,
+)
+from jobctl.client.errors import (
+    APIConnectionError,
+    APIConnectionRefusedError,
+    RequestConstructionError,
+    StatusError,
+)
+from jobctl.client.flowcontrol import RateLimiter, TokenBucketRateLimiter
+from jobctl.client.interface import (
+    ERROR,
+    STRATEGIC_MERGE_PATCH,
+    DeleteOptions,
+    ListOptions,
+    ObjectList,
+    RawTransform,
+    WatchEvent,
+)
+from jobctl.clock import Clock, RealClock
+
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_QPS",
+    "Clientset",
+    "ConfigError",
+    "DecodeError",
+    "drop_managed_fields",
+    "load_configuration",
+    "map_exception",
+    "new_for_config",
+    "prune_pod_for_job_controller",
+    "status_error_from_api_exception",
+]
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+# rest/config.go: a QPS or Burst of 0 in the config means these defaults.
+DEFAULT_QPS = 5.0
+DEFAULT_BURST = 10
+
+_JSON_PATCH = "application/json-patch+json"
+
+
+class ConfigError(Exception):
+    """The client configuration cannot be loaded (bad kubeconfig, unknown context...)."""
+
+
+# --- error mapping ---------------------------------------------------------------
+
+
+def status_error_from_api_exception(err: ApiException) -> StatusError:
+    """Build a StatusError from a non-2xx answer, as client-go's transformResponse does.
+
+    The body is parsed as a metav1.Status when it is one; otherwise the error gets the
+    reason that goes with the HTTP code and a message naming the code.
+    """
+    code = int(err.status or 0)
+    body: Any = err.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    status: Any = None
+    if isinstance(body, str) and body.strip():
+        try:
+            status = json.loads(body)
+        except ValueError:
+            status = None
+    if isinstance(status, dict) and status.get("kind") == "Status":
+        return StatusError.from_status(status, code)
+    message = (
+        f"the server responded with the status code {code} but did not return more information"
+    )
+    if isinstance(body, str) and body.strip():
+        message = f"{message}: {body.strip()[:200]}"
+    retry_after = None
+    headers = err.headers or {}
+    raw_retry = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if raw_retry and str(raw_retry).isdigit():
+        retry_after = int(raw_retry)
+    return StatusError(code=code, message=message, retry_after_seconds=retry_after)
+
+
+def _is_refused(err: BaseException) -> bool:
+    seen: set[int] = set()
+    stack: list[BaseException] = [err]
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, ConnectionRefusedError):
+            return True
+        for nxt in (cur.__cause__, cur.__context__, getattr(cur, "reason", None)):
+            if isinstance(nxt, BaseException):
+                stack.append(nxt)
+    return False
+
+
+def map_exception(err: BaseException) -> BaseException:
+    """Translate an exception of the official client / urllib3 into jobctl's errors.
+
+    ``ApiException`` with an HTTP status -> ``StatusError``; an ``ApiException`` without
+    one (the client could not build or send the request) and argument validation errors
+    -> ``RequestConstructionError``; urllib3 and socket failures -> ``APIConnectionError``
+    or, for ECONNREFUSED, ``APIConnectionRefusedError``. Anything else is returned as is.
+    """
+    if isinstance(err, ApiException):
+        if err.status:
+            return status_error_from_api_exception(err)
+        reason = str(err.reason or "")
+        if "SSLError" in reason:
+            return APIConnectionError(reason.replace("\n", ": "))
+        return RequestConstructionError(reason.strip() or "cannot build the request")
+    if isinstance(err, (ValidationError, ApiTypeError, ApiValueError)):
+        return RequestConstructionError(str(err))
+    if isinstance(err, (urllib3.exceptions.HTTPError, OSError)):
+        if _is_refused(err):
+            return APIConnectionRefusedError(f"connection refused: {err}")
+        return APIConnectionError(str(err))
+    return err
+
+
+# --- resources ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ResourceSpec:
+    """The official API methods behind one resource."""
+
+    resource: str
+    group_resource: str
+    model: type[BaseModel]
+    create: str
+    read: str
+    replace: str
+    replace_status: str
+    delete: str
+    patch: str
+    list_namespaced: str
+    list_all: str
+
+
+def _spec(resource: str, group_resource: str, model: type[BaseModel], kind: str) -> _ResourceSpec:
+    return _ResourceSpec(
+        resource=resource,
+        group_resource=group_resource,
+        model=model,
+        create=f"create_namespaced_{kind}",
+        read=f"read_namespaced_{kind}",
+        replace=f"replace_namespaced_{kind}",
+        replace_status=f"replace_namespaced_{kind}_status",
+        delete=f"delete_namespaced_{kind}",
+        patch=f"patch_namespaced_{kind}",
+        list_namespaced=f"list_namespaced_{kind}",
+        list_all=f"list_{kind}_for_all_namespaces",
+    )
+
+
+_PODS = _spec("pods", "pods", k8s.V1Pod, "pod")
+_EVENTS = _spec("events", "events", k8s.CoreV1Event, "event")
+_JOBS = _spec("jobs", "jobs.batch", k8s.V1Job, "job")
+_LEASES = _spec("leases", "leases.coordination.k8s.io", k8s.V1Lease, "lease")
+
+
+class _ResourceClient(Generic[M]):
+    """One namespaced resource: CRUD, patch, list and watch over the official API class."""
+
+    def __init__(
+        self,
+        clientset: Clientset,
+        api: Any,
+        spec: _ResourceSpec,
+        model: type[M],
+        namespace: str,
+    ) -> None:
+        self._cs = clientset
+        self._api = api
+        self._spec = spec
+        self._model = model
+        self._ns = namespace
+
+    # The method name is looked up on the generated API class; the call is throttled
+    # and its exceptions translated.
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> urllib3.HTTPResponse:
+        self._cs.throttle()
+        try:
+            resp: urllib3.HTTPResponse = getattr(self._api, method)(
+                *args, _preload_content=False, **kwargs
+            )
+        except Exception as err:
+            mapped = map_exception(err)
+            if mapped is err:
+                raise
+            raise mapped from err
+        return resp
+
+    def _decode(self, resp: urllib3.HTTPResponse) -> M:
+        try:
+            body = _read_body(resp)
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            raise map_exception(err) from err
+        raw = json.loads(body)
+        if not isinstance(raw, dict):
+            raise DecodeError(f"{self._spec.resource}: response is not a JSON object")
+        return decode_object(self._model, raw)
+
+    def _namespace_for(self, obj: BaseModel) -> str:
+        if self._ns:
+            return self._ns
+        meta = getattr(obj, "metadata", None)
+        return str(getattr(meta, "namespace", None) or "")
+
+    def create(self, obj: M) -> M:
+        """Port of the typed client's Create."""
+        return self._decode(self._call(self._spec.create, self._namespace_for(obj), obj))
+
+    def get(self, name: str) -> M:
+        """Port of the typed client's Get."""
+        return self._decode(self._call(self._spec.read, name, self._ns))
+
+    def update(self, obj: M) -> M:
+        """Port of the typed client's Update."""
+        return self._decode(
+            self._call(self._spec.replace, _name_of(obj), self._namespace_for(obj), obj)
+        )
+
+    def _update_status(self, obj: M) -> M:
+        return self._decode(
+            self._call(self._spec.replace_status, _name_of(obj), self._namespace_for(obj), obj)
+        )
+
+    def delete(self, name: str, options: DeleteOptions | None = None) -> None:
+        """Port of the typed client's Delete (preconditions and propagation go in the body)."""
+        kwargs: dict[str, Any] = {}
+        body = _delete_options_body(options)
+        if body is not None:
+            kwargs["body"] = body
+        resp = self._call(self._spec.delete, name, self._ns, **kwargs)
+        _drain(resp)
+
+    def patch(
+        self,
+        name: str,
+        patch: bytes | dict[str, Any] | list[Any],
+        patch_type: str = STRATEGIC_MERGE_PATCH,
+    ) -> M:
+        """Port of the typed client's Patch; the request carries ``patch_type`` as its type."""
+        body: Any = json.loads(patch) if isinstance(patch, (bytes, str)) else patch
+        if patch_type == _JSON_PATCH and not isinstance(body, list):
+            raise RequestConstructionError("a JSON patch must be a list of operations")
+        if patch_type != _JSON_PATCH and not isinstance(body, dict):
+            raise RequestConstructionError(f"a {patch_type} patch must be a JSON object")
+        return self._decode(
+            self._call(self._spec.patch, name, self._ns, body, _content_type=patch_type)
+        )
+
+    def _list_call(self, options: ListOptions, watch: bool) -> urllib3.HTTPResponse:
+        kwargs = _list_kwargs(options, watch)
+        if self._ns:
+            return self._call(self._spec.list_namespaced, self._ns, **kwargs)
+        return self._call(self._spec.list_all, **kwargs)
+
+    def list(
+        self, options: ListOptions | None = None, *, transform: RawTransform | None = None
+    ) -> ObjectList[M]:
+        """Port of the typed client's List: one page (``limit``/``continue_``) per call."""
+        resp = self._list_call(options or ListOptions(), watch=False)
+        try:
+            body = _read_body(resp)
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            raise map_exception(err) from err
+        return decode_list(self._model, body, transform)
+
+    def watch(
+        self, options: ListOptions | None = None, *, transform: RawTransform | None = None
+    ) -> StreamWatcher[M]:
+        """Port of the typed client's Watch: a stream of WatchEvents until stopped or closed."""
+        resp = self._list_call(options or ListOptions(), watch=True)
+        return StreamWatcher(resp, self._model, transform)
+
+
+class _PodClient(_ResourceClient[k8s.V1Pod]):
+    def update_status(self, pod: k8s.V1Pod) -> k8s.V1Pod:
+        """Port of PodInterface.UpdateStatus (replace_namespaced_pod_status)."""
+        return self._update_status(pod)
+
+
+class _JobClient(_ResourceClient[k8s.V1Job]):
+    def update_status(self, job: k8s.V1Job) -> k8s.V1Job:
+        """Port of JobInterface.UpdateStatus (replace_namespaced_job_status)."""
+        return self._update_status(job)
+
+
+def _name_of(obj: BaseModel) -> str:
+    meta = getattr(obj, "metadata", None)
+    name = getattr(meta, "name", None)
+    if not name:
+        raise RequestConstructionError("resource name may not be empty")
+    return str(name)
+
+
+def _delete_options_body(options: DeleteOptions | None) -> k8s.V1DeleteOptions | None:
+    if options is None:
+        return None
+    raw: dict[str, Any] = dict(options.extra)
+    if options.grace_period_seconds is not None:
+        raw["gracePeriodSeconds"] = options.grace_period_seconds
+    if options.propagation_policy is not None:
+        raw["propagationPolicy"] = options.propagation_policy
+    preconditions: dict[str, Any] = {}
+    if options.uid_precondition is not None:
+        preconditions["uid"] = options.uid_precondition
+    if options.resource_version_precondition is not None:
+        preconditions["resourceVersion"] = options.resource_version_precondition
+    if preconditions:
+        raw["preconditions"] = preconditions
+    if not raw:
+        return None
+    return k8s.V1DeleteOptions.model_validate(raw)
+
+
+def _list_kwargs(options: ListOptions, watch: bool) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if options.label_selector:
+        kwargs["label_selector"] = options.label_selector
+    if options.field_selector:
+        kwargs["field_selector"] = options.field_selector
+    if options.resource_version:
+        kwargs["resource_version"] = options.resource_version
+    if options.resource_version_match:
+        kwargs["resource_version_match"] = options.resource_version_match
+    if options.timeout_seconds is not None:
+        kwargs["timeout_seconds"] = options.timeout_seconds
+    if watch:
+        kwargs["watch"] = True
+        if options.allow_watch_bookmarks:
+            kwargs["allow_watch_bookmarks"] = True
+        if options.send_initial_events is not None:
+            kwargs["send_initial_events"] = options.send_initial_events
+    else:
+        if options.limit:
+            kwargs["limit"] = options.limit
+        if options.continue_:
+            kwargs["_continue"] = options.continue_
+    return kwargs
+
+
+def _read_body(resp: urllib3.HTTPResponse) -> bytes:
+    try:
+        return resp.data
+    finally:
+        resp.release_conn()
+
+
+def _drain(resp: urllib3.HTTPResponse) -> None:
+    try:
+        _read_body(resp)
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        raise map_exception(err) from err
+
+
+# --- watch -------------------------------------------------------------------------
+
+
+def iter_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Split a stream of byte chunks into lines (without the newline)."""
+    pending = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
+
+
+class StreamWatcher(Generic[M]):
+    """Port of watch.StreamWatcher over a chunked ``watch=true`` response.
+
+    Iterate for the events (the ResultChan). The iteration ends when the server closes
+    the stream (e.g. after ``timeoutSeconds``), when the connection drops, or after
+    ``stop()``. Malformed events are logged and skipped; a read failure that is not a
+    plain end of stream is reported as one ERROR event before the iteration ends.
+    """
+
+    def __init__(
+        self,
+        resp: urllib3.HTTPResponse,
+        model: type[M],
+        transform: RawTransform | None = None,
+    ) -> None:
+        self._resp = resp
+        self._model = model
+        self._transform = transform
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._iterating = False
+
+    def stop(self) -> None:
+        """Port of StreamWatcher.Stop: close the connection; iteration ends promptly."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            iterating = self._iterating
+        if not iterating:
+            # Nobody reads the stream: release it here.
+            self._resp.close()
+            self._resp.release_conn()
+            return
+        conn = getattr(self._resp, "connection", None)
+        sock = getattr(conn, "sock", None)
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def is_stopped(self) -> bool:
+        with self._lock:
+            return self._stopped
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        with self._lock:
+            if self._stopped or self._iterating:
+                return
+            self._iterating = True
+        try:
+            for line in iter_lines(self._resp.stream(amt=None, decode_content=True)):
+                if self.is_stopped():
+                    return
+                event = decode_watch_event(self._model, line, self._transform)
+                if event is not None:
+                    yield event
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as err:
+            if self.is_stopped() or _is_probable_eof(err):
+                logger.debug("watch stream closed: %s", err)
+                return
+            yield WatchEvent(
+                ERROR,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "code": 500,
+                    "reason": "InternalError",
+                    "message": f"unable to decode an event from the watch stream: {err}",
+                },
+            )
+        finally:
+            with self._lock:
+                self._stopped = True
+            self._resp.close()
+            self._resp.release_conn()
+
+
+def _is_probable_eof(err: BaseException) -> bool:
+    """Port of utilnet.IsProbableEOF plus timeouts: a connection that just ended."""
+    if isinstance(
+        err,
+        (
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.ReadTimeoutError,
+            ConnectionResetError,
+            BrokenPipeError,
+            TimeoutError,
+        ),
+    ):
+        return True
+    text = str(err).lower()
+    return any(
+        s in text
+        for s in (
+            "connection reset",
+            "broken pipe",
+            "use of closed",
+            "connection was refused",
+            "incomplete",
+            "unexpected eof",
+        )
+    )
+
+
+# --- the clientset -----------------------------------------------------------------
+
+
+class CoreV1Client:
+    """Port of typed CoreV1Client (pods, events)."""
+
+    def __init__(self, clientset: Clientset) -> None:
+        self._cs = clientset
+        self._api = k8s.CoreV1Api(clientset.api_client)
+
+    def pods(self, namespace: str) -> _PodClient:
+        return _PodClient(self._cs, self._api, _PODS, k8s.V1Pod, namespace)
+
+    def events(self, namespace: str) -> _ResourceClient[k8s.CoreV1Event]:
+        return _ResourceClient(self._cs, self._api, _EVENTS, k8s.CoreV1Event, namespace)
+
+
+class BatchV1Client:
+    """Port of typed BatchV1Client (jobs)."""
+
+    def __init__(self, clientset: Clientset) -> None:
+        self._cs = clientset
+        self._api = k8s.BatchV1Api(clientset.api_client)
+
+    def jobs(self, namespace: str) -> _JobClient:
+        return _JobClient(self._cs, self._api, _JOBS, k8s.V1Job, namespace)
+
+
+class CoordinationV1Client:
+    """Port of typed CoordinationV1Client (leases)."""
+
+    def __init__(self, clientset: Clientset) -> None:
+        self._cs = clientset
+        self._api = k8s.CoordinationV1Api(clientset.api_client)
+
+    def leases(self, namespace: str) -> _ResourceClient[k8s.V1Lease]:
+        return _ResourceClient(self._cs, self._api, _LEASES, k8s.V1Lease, namespace)
+
+
+class Clientset:
+    """Port of kubernetes.Clientset for the groups jobctl uses; see ``new_for_config``."""
+
+    def __init__(self, api_client: k8s.ApiClient, rate_limiter: RateLimiter | None) -> None:
+        self.api_client = api_client
+        self.rate_limiter = rate_limiter
+        self._core = CoreV1Client(self)
+        self._batch = BatchV1Client(self)
+        self._coordination = CoordinationV1Client(self)
+
+    def throttle(self) -> None:
+        """Port of Request.tryThrottle: wait for a token (no-op when unlimited)."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.accept()
+
+    def core_v1(self) -> CoreV1Client:
+        return self._core
+
+    def batch_v1(self) -> BatchV1Client:
+        return self._batch
+
+    def coordination_v1(self) -> CoordinationV1Client:
+        return self._coordination
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.api_client.close()
+
+
+def new_for_config(
+    configuration: k8s.Configuration,
+    qps: float = 20.0,
+    burst: int = 30,
+    user_agent: str | None = None,
+    clock: Clock | None = None,
+) -> Clientset:
+    """Port of kubernetes.NewForConfig plus rest.RESTClientFor's rate limiter choice.
+
+    As in client-go: ``qps == 0`` means DEFAULT_QPS (5) and ``burst == 0`` DEFAULT_BURST
+    (10); a negative ``qps`` means no client-side limit at all. The defaults of this
+    function (20/30) are kube-controller-manager's ``--kube-api-qps``/``--kube-api-burst``.
+    """
+    if qps == 0:
+        qps = DEFAULT_QPS
+    if burst == 0:
+        burst = DEFAULT_BURST
+    limiter: RateLimiter | None = None
+    if qps > 0:
+        limiter = TokenBucketRateLimiter(qps, burst, clock or RealClock())
+    api_client = k8s.ApiClient(configuration)
+    if user_agent:
+        api_client.user_agent = user_agent
+    return Clientset(api_client, limiter)
+
+
+# --- configuration -----------------------------------------------------------------
+
+
+def _one_line(err: BaseException) -> str:
+    return re.sub(r"\s+", " ", str(err)).strip()
+
+
+def load_configuration(
+    kubeconfig: str | None = None,
+    master: str | None = None,
+    context: str | None = None,
+) -> k8s.Configuration:
+    """Resolve the client configuration (client-go's BuildConfigFromFlags, kubectl order).
+
+    An explicit ``kubeconfig`` path wins, then the KUBECONFIG environment variable (a
+    list of files is merged), then the in-cluster service account, then
+    ``~/.kube/config``. ``master`` overrides the server URL; with only ``master`` and no
+    kubeconfig to be found, the configuration is just that URL. Failures raise
+    ``ConfigError`` with a one-line message.
+    """
+    cfg = k8s.Configuration()
+    sources: list[Callable[[], None]] = []
+
+    def from_file(path: str) -> Callable[[], None]:
+        def load() -> None:
+            paths = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
+            if not any(os.path.isfile(p) for p in paths):
+                raise ConfigError(f"kubeconfig {path}: no such file")
+            try:
+                load_kube_config(
+                    config_file=os.pathsep.join(paths),
+                    context=context or None,
+                    client_configuration=cfg,
+                    persist_config=False,
+                )
+            except ConfigError:
+                raise
+            except (ConfigException, OSError, ValueError, TypeError, KeyError) as err:
+                raise ConfigError(f"kubeconfig {path}: {_one_line(err)}") from err
+            except Exception as err:  # yaml errors and the like
+                raise ConfigError(f"kubeconfig {path}: {_one_line(err)}") from err
+
+        return load
+
+    if kubeconfig:
+        sources.append(from_file(kubeconfig))
+    elif os.environ.get("KUBECONFIG"):
+        sources.append(from_file(os.environ["KUBECONFIG"]))
+    else:
+        home_config = os.path.expanduser("~/.kube/config")
+        if os.environ.get("KUBERNETES_SERVICE_HOST") and not master:
+
+            def in_cluster() -> None:
+                try:
+                    load_incluster_config(client_configuration=cfg)
+                except ConfigException as err:
+                    raise ConfigError(f"in-cluster configuration: {_one_line(err)}") from err
+
+            sources.append(in_cluster)
+        if os.path.isfile(home_config):
+            sources.append(from_file(home_config))
+
+    errors: list[ConfigError] = []
+    for load in sources:
+        try:
+            load()
+            break
+        except ConfigError as err:
+            errors.append(err)
+            if kubeconfig or os.environ.get("KUBECONFIG"):
+                raise
+    else:
+        if not master:
+            if errors:
+                raise errors[-1]
+            raise ConfigError(
+                "no configuration: pass --kubeconfig or --master, set KUBECONFIG, "
+                "or run in a cluster"
+            )
+    if master:
+        cfg.host = master.rstrip("/")
+    return cfg
