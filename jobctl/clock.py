@@ -146,7 +146,7 @@ class FakePassiveClock:
 
 
 class _FakeWaiter:
-    __slots__ = ("clock", "fire_at", "fn", "seq", "pending")
+    __slots__ = ("clock", "fire_at", "fn", "pending", "seq")
 
     def __init__(self, clock: FakeClock, fire_at: datetime, fn: Callable[[], None]) -> None:
         self.clock = clock
