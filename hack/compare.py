@@ -47,6 +47,8 @@ JOBCTL = "jobctl"
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 DEFAULT_TIMEOUT = 60.0
 SETTLE_SECONDS = 3.0
+CONTROLLERS_READY_TIMEOUT = 60.0
+SETTLE_TIMEOUT = 30.0
 
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "spec": {
@@ -166,7 +168,20 @@ def run_one(
             break
         time.sleep(0.2)
     observation.seconds = round(time.monotonic() - started, 1)
-    time.sleep(SETTLE_SECONDS)
+    _settle(core, batch, namespace, name, pods)
+    _fill(observation, core, batch, namespace, name, pods)
+    return observation
+
+
+def _fill(
+    observation: Observation,
+    core: k8s.CoreV1Api,
+    batch: k8s.BatchV1Api,
+    namespace: str,
+    name: str,
+    pods: PodCounter,
+) -> None:
+    """Read the Job, its events and pods into ``observation``."""
     job = batch.read_namespaced_job(name, namespace)
     status = job.status
     observation.status = {
@@ -196,7 +211,42 @@ def run_one(
         TRACKING_FINALIZER in (p.metadata.finalizers or [])
         for p in core.list_namespaced_pod(namespace).items
     )
-    return observation
+
+
+def _final_event_reason(observation: Observation) -> str | None:
+    """The event reason the controller records with the terminal condition, if any."""
+    for kind, status, reason in observation.conditions:
+        if status == "True" and kind == "Complete":
+            return "Completed"
+        if status == "True" and kind == "Failed":
+            return reason
+    return None
+
+
+def _settle(
+    core: k8s.CoreV1Api, batch: k8s.BatchV1Api, namespace: str, name: str, pods: PodCounter
+) -> None:
+    """Wait until what is compared stops changing for SETTLE_SECONDS.
+
+    Events are written asynchronously and behind the controller's client rate limiter,
+    so under load the event of the terminal condition can land seconds after the
+    condition; it is waited for too. Bounded by SETTLE_TIMEOUT: whatever has not
+    arrived by then is reported as a difference.
+    """
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    last: Observation | None = None
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        current = Observation()
+        _fill(current, core, batch, namespace, name, pods)
+        now = time.monotonic()
+        if last is None or asdict(current) != asdict(last):
+            last, quiet_since = current, now
+        else:
+            wanted = _final_event_reason(current)
+            if now - quiet_since >= SETTLE_SECONDS and (wanted is None or wanted in current.events):
+                return
+        time.sleep(0.2)
 
 
 def _apply_step(
@@ -289,6 +339,38 @@ def controllers(cp: ControlPlane, qps: int, burst: int) -> Iterator[None]:
         jobctl_log.close()
 
 
+def wait_for_controllers(api: k8s.ApiClient, timeout: float = CONTROLLERS_READY_TIMEOUT) -> None:
+    """Wait until both controllers reconcile Jobs, so that no scenario starts early.
+
+    One suspended canary Job per controller: its Suspended condition shows that the
+    controller's caches synced and its workers run. Without this, a controller that
+    starts slower (the Python process) would first see Jobs already past their steps.
+    """
+    core = k8s.CoreV1Api(api)
+    batch = k8s.BatchV1Api(api)
+    namespace = f"cmp-canary-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    names = []
+    for label, managed_by in ((UPSTREAM, None), (JOBCTL, JOBCTL_NAME)):
+        canary = build_job({"name": f"canary-{label}", "spec": {"suspend": True}}, managed_by)
+        batch.create_namespaced_job(namespace, canary)
+        names.append(canary["metadata"]["name"])
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        waiting = [
+            name
+            for name in names
+            if not any(
+                c.type == "Suspended" and c.status == "True"
+                for c in (batch.read_namespaced_job(name, namespace).status.conditions or [])
+            )
+        ]
+        if waiting and time.monotonic() > deadline:
+            raise RuntimeError(f"controllers not reconciling after {timeout:.0f}s: {waiting}")
+        time.sleep(0.2)
+
+
 def run_comparison(
     cp: ControlPlane, scenarios: list[dict[str, Any]], qps: int = 20, burst: int = 30
 ) -> dict[str, dict[str, Observation]]:
@@ -312,6 +394,7 @@ def run_comparison(
     simulator = PodSimulator(sim_client).start()
     try:
         with controllers(cp, qps, burst):
+            wait_for_controllers(api)
             threads = []
             for scenario in scenarios:
                 for label, managed_by in ((UPSTREAM, None), (JOBCTL, JOBCTL_NAME)):

@@ -277,6 +277,8 @@ class PodSimulator:
             try:
                 self._act(step)
             except Exception as err:
+                # Forget the step so the next list or watch event schedules it again.
+                self._scheduled.discard((step.uid, step.kind))
                 log.warning(
                     "pod simulator: %s %s/%s failed: %s", step.kind, step.namespace, step.name, err
                 )

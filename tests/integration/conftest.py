@@ -7,6 +7,7 @@ build fails the session instead of skipping it.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +17,10 @@ from kubernetes.client import V1Namespace, V1ObjectMeta
 from jobctl.client import errors
 from jobctl.client.interface import Interface
 from jobctl.testing.control_plane import ControlPlane, find_assets
+from jobctl.testing.integration_util import JobControllerRunner, purge_namespace, reset_metrics
+from jobctl.testing.pod_simulator import PodSimulator
+
+log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +57,55 @@ def namespace(control_plane: ControlPlane) -> Iterator[str]:
     try:
         yield name
     finally:
+        # No namespace controller runs here, so a deleted namespace would keep its Jobs
+        # and pods forever (and every later informer would list them): purge them first.
+        purger = new_admin_client(control_plane)
+        try:
+            purge_namespace(purger, name)
+        except Exception as err:  # cleanup must not hide the test's own result
+            log.warning("could not purge namespace %s: %s", name, err)
+        finally:
+            getattr(purger, "close", lambda: None)()
         try:
             core.delete_namespace(name)
         except client.ApiException as err:
             if err.status != 404:
                 raise
         api.close()
+
+
+@pytest.fixture
+def job_controller(control_plane: ControlPlane, namespace: str) -> Iterator[JobControllerRunner]:
+    """Starts and restarts jobctl's Job controller in this process (not started yet).
+
+    It depends on ``namespace`` so that it stops before the namespace is purged.
+    """
+    runner = JobControllerRunner(control_plane.admin_kubeconfig)
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        # The metric objects are process-wide; leave them as a later test expects.
+        reset_metrics()
+
+
+@pytest.fixture
+def fast_pod_failure_backoff(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Upstream's setDurationDuringTest(&DefaultJobPodFailureBackOff, fastPodFailureBackoff)."""
+    from jobctl import job_controller as jc
+
+    monkeypatch.setattr(jc, "DEFAULT_JOB_POD_FAILURE_BACK_OFF", 0.1)
+    return 0.1
+
+
+@pytest.fixture
+def pod_simulator(admin_client: Interface, namespace: str) -> Iterator[PodSimulator]:
+    """A kubelet stand-in for the test's namespace (see jobctl/testing/pod_simulator.py)."""
+    simulator = PodSimulator(admin_client, namespace).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
 
 
 __all__ = ["errors", "new_admin_client"]
