@@ -18,18 +18,18 @@ $(STAMP): setup.cfg pyproject.toml
 
 # Builds (first time, many minutes) or reuses kube-apiserver and etcd outside the repo.
 control-plane:
-	hack/build-control-plane.sh
+	hack/build-control-plane.sh --with-kcm
 
 # The README's test command: unit tests, then integration tests on a real kube-apiserver.
 test: $(STAMP)
-	JOBCTL_ASSETS="$${JOBCTL_ASSETS:-$$(hack/build-control-plane.sh)}" \
+	JOBCTL_ASSETS="$${JOBCTL_ASSETS:-$$(hack/build-control-plane.sh --with-kcm)}" \
 		$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests --ignore=tests/integration
 
 integration: $(STAMP)
-	JOBCTL_ASSETS="$${JOBCTL_ASSETS:-$$(hack/build-control-plane.sh)}" \
+	JOBCTL_ASSETS="$${JOBCTL_ASSETS:-$$(hack/build-control-plane.sh --with-kcm)}" \
 		$(PY) -m pytest -q $(PYTEST_ARGS) tests/integration
 
 lint: $(STAMP)
@@ -40,7 +40,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
+# The benchmarks' extra (matplotlib for results/bench_e2e.png) on top of the dev install.
+$(VENV)/.installed-bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(PY) -m hack.bench
 
 run: $(STAMP)
