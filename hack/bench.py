@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== bench_{name} ===", flush=True)
         start = time.perf_counter()
         module = importlib.import_module(f"hack.bench_{name}")
+        # Each benchmark parses its own command line; give it none of ours.
+        sys.argv = [f"hack/bench_{name}.py"]
         module.main()
         print(f"(bench_{name} took {time.perf_counter() - start:.1f}s)", flush=True)
     return 0
