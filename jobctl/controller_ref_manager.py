@@ -198,15 +198,34 @@ class PodControllerRefManager(BaseControllerRefManager):
         """
         claimed: list[V1Pod] = []
         errlist: list[BaseException] = []
+        selector_matches = self.selector.matches
 
         def match(obj: Any) -> bool:
             pod: V1Pod = obj
             labels = pod.metadata.labels if pod.metadata is not None else None
-            if not self.selector.matches(labels or {}):
+            if not selector_matches(labels or {}):
                 return False
             return all(f(pod) for f in filters)
 
+        # Most pods already have a controller: skip claim_object where its answer needs no
+        # side effect (another controller's pod: not ours; ours and matching the selector,
+        # with no filters to run: claimed). The owner reference scan is get_controller_of's.
+        controller_uid = _meta(self.controller).uid
         for pod in pods:
+            meta = pod.metadata
+            refs = meta.owner_references if isinstance(meta, V1ObjectMeta) else None
+            if refs:
+                controller_ref = None
+                for ref in refs:
+                    if ref.controller:
+                        controller_ref = ref
+                        break
+                if controller_ref is not None:
+                    if controller_ref.uid != controller_uid:
+                        continue
+                    if not filters and selector_matches(meta.labels or {}):
+                        claimed.append(pod)
+                        continue
             try:
                 ok = self.claim_object(pod, match, self.adopt_pod, self.release_pod)
             except Exception as err:

@@ -562,8 +562,22 @@ def compare_max_container_restarts(pi: V1Pod, pj: V1Pod) -> bool | None:
 
 
 def filter_active_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
-    """Port of FilterActivePods: the pods that are neither terminal nor being deleted."""
-    return [p for p in pods if is_pod_active(p)]
+    """Port of FilterActivePods: the pods that are neither terminal nor being deleted.
+
+    Runs over every pod of a Job on each sync, so ``is_pod_active`` is inlined.
+    """
+    result: list[V1Pod] = []
+    append = result.append
+    for p in pods:
+        status = p.status
+        if status is not None:
+            phase = status.phase
+            if phase in (POD_SUCCEEDED, POD_FAILED):
+                continue
+        meta = p.metadata
+        if meta is None or meta.deletion_timestamp is None:
+            append(p)
+    return result
 
 
 def filter_terminating_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
@@ -572,8 +586,21 @@ def filter_terminating_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
 
 
 def count_terminating_pods(pods: Sequence[V1Pod]) -> int:
-    """Port of CountTerminatingPods: how many pods ``filter_terminating_pods`` would keep."""
-    return sum(1 for p in pods if is_pod_terminating(p))
+    """Port of CountTerminatingPods: how many pods ``filter_terminating_pods`` would keep.
+
+    Runs over every pod of a Job on each sync, so ``is_pod_terminating`` is inlined, the
+    (usually absent) deletion timestamp checked first.
+    """
+    count = 0
+    for p in pods:
+        meta = p.metadata
+        if meta is None or meta.deletion_timestamp is None:
+            continue
+        status = p.status
+        phase = status.phase if status is not None else None
+        if phase not in (POD_SUCCEEDED, POD_FAILED):
+            count += 1
+    return count
 
 
 def is_pod_active(p: V1Pod) -> bool:
@@ -654,11 +681,13 @@ def filter_pods_by_owner(
         keys.append(pod_controller_index_key(owner.namespace, None))
     result: list[V1Pod] = []
     for key in keys:
-        for obj in pod_indexer.by_index(POD_CONTROLLER_INDEX, key):
-            if not isinstance(obj, V1Pod):
-                logger.error("unexpected object type in pod indexer: %r", obj)
-                continue
-            result.append(obj)
+        objs = pod_indexer.by_index(POD_CONTROLLER_INDEX, key)
+        pods = [obj for obj in objs if isinstance(obj, V1Pod)]
+        if len(pods) != len(objs):
+            for obj in objs:
+                if not isinstance(obj, V1Pod):
+                    logger.error("unexpected object type in pod indexer: %r", obj)
+        result.extend(pods)
     return result
 
 
@@ -676,10 +705,10 @@ def get_controller_of(obj: Any) -> V1OwnerReference | None:
     The owner reference marked ``controller: true``, itself rather than a copy; None for
     an orphan.
     """
-    meta = _object_meta(obj)
-    if meta is None:
+    meta = getattr(obj, "metadata", None)
+    if not isinstance(meta, V1ObjectMeta) or not meta.owner_references:
         return None
-    for ref in meta.owner_references or []:
+    for ref in meta.owner_references:
         if ref.controller:
             return ref
     return None

@@ -12,8 +12,8 @@ Definitions follow the Go file's order. Differences worth knowing:
   (``controller_name``); upstream hard-codes ``kubernetes.io/job-controller``.
 * Gang/workload scheduling (alpha ``WorkloadWithJob``, job_scheduling_manager.go) is out of
   scope: there are no Workload/PodGroup informers, and ``SyncJobCtx.pod_group`` stays None.
-* ``StaleControllerConsistencyJob`` (beta, on) needs pkg/controller/util/consistency, which
-  no other module ports; a private port of it sits at the end of this file.
+* ``StaleControllerConsistencyJob`` (beta, on) uses pkg/controller/util/consistency, ported
+  in ``jobctl.consistency``.
 * Go's per-pod goroutines become tasks on a bounded thread pool owned by the controller.
 * Go ``error`` results become exceptions, except where upstream hands the error back next
   to a value that the caller still uses; those return ``(value..., error | None)``.
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from kubernetes.client import (
     V1Job,
@@ -57,6 +57,13 @@ from jobctl.client.errors import (
 )
 from jobctl.client.interface import Interface
 from jobctl.clock import Clock, RealClock
+from jobctl.consistency import (
+    ConsistencyError,
+    ConsistencyStore,
+    GroupResource,
+    new_consistency_store,
+    new_noop_consistency_store,
+)
 from jobctl.controller_ref_manager import (
     GroupVersionKind,
     PodControllerRefManager,
@@ -168,16 +175,6 @@ POD_SUCCEEDED = "Succeeded"
 POD_FAILED = "Failed"
 POD_READY = "Ready"
 RESTART_POLICY_ON_FAILURE = "OnFailure"
-
-
-class GroupResource(NamedTuple):
-    """Port of schema.GroupResource (apimachinery)."""
-
-    group: str
-    resource: str
-
-    def __str__(self) -> str:
-        return f"{self.resource}.{self.group}" if self.group else self.resource
 
 
 # Port of controllerKind: the batch/v1 Job kind used in owner references.
@@ -333,10 +330,10 @@ def new_controller_with_clock(
 
     pod_write_callback: Callable[[V1Pod, V1OwnerReference | None], None] | None = None
     if features.DEFAULT_FEATURE_GATE.enabled(features.STALE_CONTROLLER_CONSISTENCY_JOB):
-        consistency_store = _RealConsistencyStore(
+        consistency_store = new_consistency_store(
             {
-                POD_GROUP_RESOURCE: _store_rv_getter(pod_informer.informer()),
-                JOB_GROUP_RESOURCE: _store_rv_getter(job_informer.informer()),
+                POD_GROUP_RESOURCE: pod_informer.informer().get_store(),
+                JOB_GROUP_RESOURCE: job_informer.informer().get_store(),
             }
         )
 
@@ -450,7 +447,7 @@ class Controller:
         # Job UIDs written as finished whose finished state the informer has not shown yet.
         self.finished_job_expectations: set[str] = set()
         self._finished_lock = threading.Lock()
-        self.consistency_store: _ConsistencyStore = _NoopConsistencyStore()
+        self.consistency_store: ConsistencyStore = new_noop_consistency_store()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -962,12 +959,17 @@ class Controller:
         )
         pods = cm.claim_pods(pods)
         for i, p in enumerate(pods):
+            # A pod with the finalizer needs nothing, adopted or not: check that first
+            # (has_job_tracking_finalizer, inlined).
+            finalizers = p.metadata.finalizers
+            if finalizers and JOB_TRACKING_FINALIZER in finalizers:
+                continue
             adopted = True
             for r in p.metadata.owner_references or []:
                 if r.uid == job_uid:
                     adopted = False
                     break
-            if adopted and not has_job_tracking_finalizer(p):
+            if adopted:
                 copy = p.model_copy(deep=True)
                 copy.metadata.finalizers = [*(p.metadata.finalizers or []), JOB_TRACKING_FINALIZER]
                 pods[i] = copy
@@ -1108,6 +1110,10 @@ class Controller:
         # Workload/PodGroup management (alpha WorkloadWithJob) is out of scope.
 
         active_pods = filter_active_pods(pods)
+        # filter_active_pods keeps a sub-list of the pods. When it keeps them all (the
+        # steady state), no pod is terminating, finished or being deleted, and the passes
+        # looking for such pods can be skipped; the results are the same.
+        all_pods_active = len(active_pods) == len(pods)
         job_ctx = SyncJobCtx(
             job=job,
             pods=pods,
@@ -1115,10 +1121,13 @@ class Controller:
             ready=count_ready_pods(active_pods),
             uncounted=new_uncounted_terminated_pods(status.uncounted_terminated_pods),
             expected_rm_finalizers=self.finalizer_expectations.get_expected_uids(key),
-            terminating=count_terminating_pods(pods),
+            terminating=0 if all_pods_active else count_terminating_pods(pods),
         )
         active = len(job_ctx.active_pods)
-        new_succeeded_pods, new_failed_pods = get_new_finished_pods(job_ctx)
+        new_succeeded_pods: list[V1Pod] = []
+        new_failed_pods: list[V1Pod] = []
+        if not all_pods_active:
+            new_succeeded_pods, new_failed_pods = get_new_finished_pods(job_ctx)
         assert job_ctx.uncounted is not None
         job_ctx.succeeded = (
             (status.succeeded or 0) + len(new_succeeded_pods) + len(job_ctx.uncounted.succeeded)
@@ -1296,7 +1305,9 @@ class Controller:
         status.ready = job_ctx.ready
         status.terminating = job_ctx.terminating
         try:
-            self.track_job_status_and_remove_finalizers(job_ctx, needs_status_update)
+            self.track_job_status_and_remove_finalizers(
+                job_ctx, needs_status_update, all_pods_active=all_pods_active
+            )
         except Exception as err:
             return action, _wrap("tracking status", err)
         return action, manage_job_err
@@ -1389,13 +1400,15 @@ class Controller:
         return deleted_ready, successful_deletes, error_from_channel(err_ch)
 
     def track_job_status_and_remove_finalizers(
-        self, job_ctx: SyncJobCtx, needs_flush: bool
+        self, job_ctx: SyncJobCtx, needs_flush: bool, *, all_pods_active: bool = False
     ) -> None:
         """Port of Controller.trackJobStatusAndRemoveFinalizers.
 
         Adds newly finished pods to ``status.uncountedTerminatedPods`` (at most
         MAX_UNCOUNTED_PODS per sync), removes their finalizers, moves them into the
         counters, and writes the final condition once nothing is left uncounted.
+        ``all_pods_active`` is the caller's word that no pod of ``job_ctx.pods`` is
+        finished or being deleted (an optimization only: the outcome is the same).
         """
         job = job_ctx.job
         status = job.status
@@ -1409,16 +1422,34 @@ class Controller:
             # Completed indexes are then met in order.
             job_ctx.pods.sort(key=by_completion_index)
         expected_rm = job_ctx.expected_rm_finalizers
-        # Pods still holding the finalizer whose removal is not pending, in pod order.
-        tracked: list[tuple[V1Pod, str]] = []
+        # canRemoveFinalizer refuses every pod of a Job that is not finishing unless the
+        # pod succeeded or failed; an active pod (not finished, not being deleted) has
+        # done neither, so it is left out of the second loop right away.
+        job_finishing = (
+            job.metadata.deletion_timestamp is not None or job_ctx.finished_condition is not None
+        )
+        uids_with_finalizer: set[str] = set()
+        # Pods still holding the finalizer whose removal is not pending, in pod order,
+        # less those active pods; the others were handled in an earlier sync.
+        candidates: list[tuple[V1Pod, str]] = []
         for p in job_ctx.pods:
             meta = p.metadata
             finalizers = meta.finalizers
-            if finalizers and JOB_TRACKING_FINALIZER in finalizers:
-                uid = meta.uid or ""
-                if uid not in expected_rm:
-                    tracked.append((p, uid))
-        uids_with_finalizer = {uid for _, uid in tracked}
+            if not finalizers or JOB_TRACKING_FINALIZER not in finalizers:
+                continue
+            uid = meta.uid or ""
+            if expected_rm and uid in expected_rm:
+                continue
+            uids_with_finalizer.add(uid)
+            if not job_finishing:
+                if all_pods_active:
+                    continue
+                if meta.deletion_timestamp is None:
+                    pod_status = p.status
+                    phase = pod_status.phase if pod_status is not None else None
+                    if phase not in (POD_SUCCEEDED, POD_FAILED):
+                        continue
+            candidates.append((p, uid))
 
         # A shallow copy is enough to spot counter changes.
         old_counters = [status.model_copy()]
@@ -1427,15 +1458,9 @@ class Controller:
         pod_failure_count_by_policy_action: dict[str, int] = {}
         reached_max_uncounted_pods = False
         completions = job.spec.completions
-        # canRemoveFinalizer refuses every running pod of a Job that is not finishing;
-        # checking that first keeps the common case cheap.
-        job_finishing = (
-            job.metadata.deletion_timestamp is not None or job_ctx.finished_condition is not None
-        )
-        # Pods outside ``tracked`` were handled in an earlier sync.
-        for pod, pod_uid in tracked:
-            consider_pod_failed = is_pod_failed(pod, job)
+        for pod, pod_uid in candidates:
             phase = _phase(pod)
+            consider_pod_failed = is_pod_failed(pod, job)
             if not job_finishing and not consider_pod_failed and phase != POD_SUCCEEDED:
                 continue
             if not can_remove_finalizer(job_ctx, pod, consider_pod_failed):
@@ -2133,15 +2158,32 @@ def get_fail_job_message(job: V1Job, pods: Iterable[V1Pod]) -> str | None:
 
 
 def get_new_finished_pods(job_ctx: SyncJobCtx) -> tuple[list[V1Pod], list[V1Pod]]:
-    """Port of getNewFinishedPods: succeeded and failed pods not yet counted."""
+    """Port of getNewFinishedPods: succeeded and failed pods not yet counted.
+
+    Only a pod that succeeded, failed or is being deleted can pass either filter, and
+    most pods are running: one cheap pass picks those first (keeping their order), and
+    the two getValidPodsWithFilter passes run over them alone.
+    """
     assert job_ctx.uncounted is not None
+    job = job_ctx.job
+    finished: list[V1Pod] = []
+    for p in job_ctx.pods:
+        status = p.status
+        phase = status.phase if status is not None else None
+        if phase in (POD_SUCCEEDED, POD_FAILED) or p.metadata.deletion_timestamp is not None:
+            finished.append(p)
     succeeded_pods = get_valid_pods_with_filter(
-        job_ctx, job_ctx.uncounted.succeeded_uids(), lambda p: _phase(p) == POD_SUCCEEDED
+        job_ctx, job_ctx.uncounted.succeeded_uids(), _is_pod_succeeded, finished
     )
     failed_pods = get_valid_pods_with_filter(
-        job_ctx, job_ctx.uncounted.failed_uids(), lambda p: is_pod_failed(p, job_ctx.job)
+        job_ctx, job_ctx.uncounted.failed_uids(), lambda p: is_pod_failed(p, job), finished
     )
     return succeeded_pods, failed_pods
+
+
+def _is_pod_succeeded(p: V1Pod) -> bool:
+    status = p.status
+    return status is not None and status.phase == POD_SUCCEEDED
 
 
 def job_suspended(job: V1Job) -> bool:
@@ -2171,25 +2213,29 @@ def active_pods_for_removal(job: V1Job, pods: list[V1Pod], rm_at_least: int) -> 
 
 
 def get_valid_pods_with_filter(
-    job_ctx: SyncJobCtx, uncounted: set[str] | None, filter_fn: Callable[[V1Pod], bool]
+    job_ctx: SyncJobCtx,
+    uncounted: set[str] | None,
+    filter_fn: Callable[[V1Pod], bool],
+    pods: Sequence[V1Pod] | None = None,
 ) -> list[V1Pod]:
     """Port of getValidPodsWithFilter: tracked, uncounted pods that pass ``filter_fn``.
 
-    For Indexed Jobs the pod also needs a completion index below completions.
+    For Indexed Jobs the pod also needs a completion index below completions. ``pods``
+    (default: ``job_ctx.pods``) lets a caller pass a subset it already narrowed down.
     """
     result: list[V1Pod] = []
-    skip = uncounted or set()
     expected_rm = job_ctx.expected_rm_finalizers
+    # One lookup per pod instead of two; usually both sets are empty.
+    excluded = uncounted | expected_rm if uncounted and expected_rm else uncounted or expected_rm
     indexed = is_indexed_job(job_ctx.job)
     completions = job_ctx.job.spec.completions
-    for p in job_ctx.pods:
+    for p in job_ctx.pods if pods is None else pods:
         # Pods without the finalizer were counted already or are in the uncounted lists.
         meta = p.metadata
         finalizers = meta.finalizers
         if not finalizers or JOB_TRACKING_FINALIZER not in finalizers:
             continue
-        uid = meta.uid or ""
-        if uid in skip or uid in expected_rm:
+        if excluded and (meta.uid or "") in excluded:
             continue
         if indexed:
             idx = get_completion_index(meta.annotations)
@@ -2296,13 +2342,19 @@ def ensure_job_condition_status(
 
 def is_pod_failed(p: V1Pod, job: V1Job) -> bool:
     """Port of isPodFailed: Failed phase, or (unless only failed pods are replaced) a
-    terminating pod that has not succeeded, so orphans that never reach Failed count."""
-    phase = _phase(p)
+    terminating pod that has not succeeded, so orphans that never reach Failed count.
+
+    The pod is looked at before the Job's replacement policy: the answer is the same, and
+    most pods are running and not being deleted.
+    """
+    status = p.status
+    phase = status.phase if status is not None else None
     if phase == POD_FAILED:
         return True
-    if only_replace_failed_pods(job):
+    meta = p.metadata
+    if meta is None or meta.deletion_timestamp is None or phase == POD_SUCCEEDED:
         return False
-    return p.metadata.deletion_timestamp is not None and phase != POD_SUCCEEDED
+    return not only_replace_failed_pods(job)
 
 
 def find_condition_by_type(
@@ -2395,9 +2447,12 @@ def count_ready_pods(pods: Iterable[V1Pod]) -> int:
     cnt = 0
     for p in pods:
         status = p.status
-        if status is None or not status.conditions:
+        if status is None:
             continue
-        for c in status.conditions:
+        conditions = status.conditions
+        if not conditions:
+            continue
+        for c in conditions:
             if c.type == POD_READY:
                 if c.status == CONDITION_TRUE:
                     cnt += 1
@@ -2444,141 +2499,3 @@ def managed_by_external_controller(
         if effective != controller_name:
             return effective
     return None
-
-
-# --- Private port of pkg/controller/util/consistency (StaleControllerConsistencyJob) ---
-# No other jobctl module ports it, and the gate is beta and on by default.
-
-
-class ConsistencyError(Exception):
-    """Port of consistency.ConsistencyError: the cache is older than our last write."""
-
-    def __init__(self, read_rv: str, wrote_rv: str, group_resource: GroupResource) -> None:
-        super().__init__(
-            f"read version: {read_rv} is not as new as written version: {wrote_rv} "
-            f"for group resource {group_resource}"
-        )
-        self.read_rv = read_rv
-        self.wrote_rv = wrote_rv
-        self.group_resource = group_resource
-
-
-class _ConsistencyStore(Protocol):
-    """Port of consistency.ConsistencyStore."""
-
-    def wrote_at(
-        self, owner: tuple[str, str], owner_uid: str, resource: GroupResource, rv: str
-    ) -> None: ...
-
-    def clear(self, owner: tuple[str, str], owner_uid: str) -> None: ...
-
-    def ensure_ready(self, owner: tuple[str, str]) -> None: ...
-
-
-def _compare_resource_version(a: str, b: str) -> int | None:
-    """Port of resourceversion.CompareResourceVersion; None when either is malformed."""
-    for s in (a, b):
-        if not s or s[0] == "0" or not s.isdigit() or not s.isascii():
-            return None
-    if len(a) != len(b):
-        return -1 if len(a) < len(b) else 1
-    return (a > b) - (a < b)
-
-
-def _store_rv_getter(informer: Any) -> Callable[[], str]:
-    """LastStoreSyncResourceVersion of an informer's store ("" when unsupported)."""
-
-    def get() -> str:
-        store = informer.get_store()
-        fn = getattr(store, "last_store_sync_resource_version", None)
-        if fn is None:
-            return ""
-        rv: str = fn()
-        return rv or ""
-
-    return get
-
-
-class _OwnerRecord:
-    """Port of consistency.ownerRecord: newest written RV per resource for one owner."""
-
-    def __init__(self, owner_uid: str) -> None:
-        self.owner_uid = owner_uid
-        self._lock = threading.Lock()
-        self.versions: dict[GroupResource, str] = {}
-
-    def wrote_at(self, resource: GroupResource, rv: str) -> None:
-        with self._lock:
-            if resource not in self.versions:
-                self.versions[resource] = rv
-                return
-            cmp = _compare_resource_version(self.versions[resource], rv)
-            if cmp is not None and cmp >= 0:
-                return
-            self.versions[resource] = rv
-
-    def ensure_ready(self, stores: dict[GroupResource, Callable[[], str]]) -> None:
-        with self._lock:
-            for gr, wrote_rv in self.versions.items():
-                getter = stores.get(gr)
-                if getter is None:
-                    continue
-                read_rv = getter()
-                if not read_rv:
-                    continue
-                cmp = _compare_resource_version(wrote_rv, read_rv)
-                if cmp is None:
-                    continue
-                if cmp > 0:
-                    raise ConsistencyError(read_rv, wrote_rv, gr)
-
-
-class _RealConsistencyStore:
-    """Port of consistency.RealConsistencyStore."""
-
-    def __init__(self, stores: dict[GroupResource, Callable[[], str]]) -> None:
-        self._lock = threading.Lock()
-        self._writes: dict[tuple[str, str], _OwnerRecord] = {}
-        self._stores = stores
-
-    def _ensure_written_record(self, owner: tuple[str, str], owner_uid: str) -> _OwnerRecord:
-        with self._lock:
-            record = self._writes.get(owner)
-            if record is None or record.owner_uid != owner_uid:
-                record = _OwnerRecord(owner_uid)
-                self._writes[owner] = record
-            return record
-
-    def wrote_at(
-        self, owner: tuple[str, str], owner_uid: str, resource: GroupResource, rv: str
-    ) -> None:
-        self._ensure_written_record(owner, owner_uid).wrote_at(resource, rv)
-
-    def clear(self, owner: tuple[str, str], owner_uid: str) -> None:
-        with self._lock:
-            record = self._writes.get(owner)
-            if record is not None and (not owner_uid or record.owner_uid == owner_uid):
-                del self._writes[owner]
-
-    def ensure_ready(self, owner: tuple[str, str]) -> None:
-        with self._lock:
-            record = self._writes.get(owner)
-        if record is None:
-            return
-        record.ensure_ready(self._stores)
-        self.clear(owner, record.owner_uid)
-
-
-class _NoopConsistencyStore:
-    """Port of consistency.NoopConsistencyStore: used when the gate is off."""
-
-    def wrote_at(
-        self, owner: tuple[str, str], owner_uid: str, resource: GroupResource, rv: str
-    ) -> None:
-        pass
-
-    def clear(self, owner: tuple[str, str], owner_uid: str) -> None:
-        pass
-
-    def ensure_ready(self, owner: tuple[str, str]) -> None:
-        pass

@@ -518,10 +518,18 @@ class _NothingSelector:
 class InternalSelector:
     """Port of internalSelector: an AND of requirements, kept sorted by key."""
 
-    __slots__ = ("_reqs",)
+    __slots__ = ("_equality", "_reqs")
 
     def __init__(self, reqs: Iterable[Requirement] = ()) -> None:
         self._reqs: tuple[Requirement, ...] = tuple(reqs)
+        # When every requirement is an equality or a set inclusion (what matchLabels and
+        # "In" expressions give), matching is one dict lookup per requirement: keep the
+        # (key, allowed values) pairs. None means some other operator takes the slow path.
+        self._equality: tuple[tuple[str, frozenset[str]], ...] | None = (
+            tuple((r.key, frozenset(r.str_values)) for r in self._reqs)
+            if all(r.operator in (IN, EQUALS, DOUBLE_EQUALS) for r in self._reqs)
+            else None
+        )
 
     def deep_copy_selector(self) -> Selector:
         """Port of internalSelector.DeepCopySelector (requirements are immutable)."""
@@ -537,7 +545,16 @@ class InternalSelector:
 
     def matches(self, labels: Mapping[str, str] | None) -> bool:
         """Port of internalSelector.Matches: every requirement matches."""
-        return all(req.matches(labels) for req in self._reqs)
+        equality = self._equality
+        if equality is None:
+            return all(req.matches(labels) for req in self._reqs)
+        if not labels:
+            return not equality
+        # A plain loop: all() over a generator costs twice as much per call here.
+        for key, values in equality:  # noqa: SIM110
+            if key not in labels or labels[key] not in values:
+                return False
+        return True
 
     def requirements(self) -> tuple[list[Requirement], bool]:
         """Port of internalSelector.Requirements."""

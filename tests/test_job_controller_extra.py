@@ -1,140 +1,120 @@
 """Tests of what job_controller.py adds beyond job_controller_test.go.
 
-- the private port of pkg/controller/util/consistency (StaleControllerConsistencyJob),
-  after consistency_test.go (TestOwnerRecord_WroteAt, TestOwnerRecord_IsReady, Clear);
-- its use by the controller: a sync is refused while the Job cache is older than the
-  controller's last status write;
+- the controller's use of the consistency store (StaleControllerConsistencyJob; the store
+  itself is tested in test_consistency.py): a sync is refused while the Job cache is older
+  than the controller's last status write;
 - the managedBy name given to the constructor, including the deliberate deviation on
   Job deletion (pods of a Job another controller manages are not swept);
-- NotFound seen through error wrapping in deleteJobPods, and the pod-write fan-out.
+- NotFound seen through error wrapping in deleteJobPods, and the pod-write fan-out;
+- the steady-state shortcut of the sync (every pod active): same status as without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from kubernetes.client import V1JobStatus
+from kubernetes.client import V1Job, V1JobStatus, V1Pod, V1UncountedTerminatedPods
 
 from jobctl import job_controller, metrics
 from jobctl.client.errors import new_not_found
+from jobctl.consistency import ConsistencyError, RealConsistencyStore
 from jobctl.controller_utils import FakePodControl
-from jobctl.job_controller import (
-    JOB_GROUP_RESOURCE,
-    POD_GROUP_RESOURCE,
-    ConsistencyError,
-    GroupResource,
-    _OwnerRecord,
-    _RealConsistencyStore,
-    managed_by_external_controller,
-)
+from jobctl.job_controller import managed_by_external_controller
 from jobctl.testing.builders import new_job, new_pod_list
-from jobctl.testing.job_harness import JobHarness
-
-GR_POD = GroupResource("", "pods")
-GR_DS = GroupResource("apps", "daemonsets")
-
-
-def test_group_resource_string() -> None:
-    assert str(GR_POD) == "pods"
-    assert str(GR_DS) == "daemonsets.apps"
-
-
-def test_owner_record_wrote_at() -> None:
-    record = _OwnerRecord("owner-uid-1")
-    assert record.owner_uid == "owner-uid-1"
-    record.wrote_at(GR_POD, "5")
-    assert record.versions[GR_POD] == "5"
-    record.wrote_at(GR_POD, "10")
-    assert record.versions[GR_POD] == "10"
-    # An older write does not move the version back.
-    record.wrote_at(GR_POD, "8")
-    assert record.versions[GR_POD] == "10"
-    record.wrote_at(GR_DS, "1")
-    assert record.versions == {GR_POD: "10", GR_DS: "1"}
-
-
-def test_owner_record_is_ready() -> None:
-    reads = {GR_POD: "", GR_DS: ""}
-
-    def reader(gr: GroupResource) -> Callable[[], str]:
-        return lambda: reads[gr]
-
-    stores = {gr: reader(gr) for gr in reads}
-    record = _OwnerRecord("owner-uid-1")
-
-    record.ensure_ready(stores)  # no writes
-    record.wrote_at(GR_POD, "10")
-    record.ensure_ready(stores)  # a write, nothing read yet: not blocking
-
-    reads[GR_POD] = "5"
-    with pytest.raises(ConsistencyError) as info:
-        record.ensure_ready(stores)
-    assert (info.value.read_rv, info.value.wrote_rv, info.value.group_resource) == (
-        "5",
-        "10",
-        GR_POD,
-    )
-    reads[GR_POD] = "10"
-    record.ensure_ready(stores)
-    reads[GR_POD] = "15"
-    record.ensure_ready(stores)
-
-    record.wrote_at(GR_DS, "100")
-    reads[GR_DS] = "50"
-    with pytest.raises(ConsistencyError):
-        record.ensure_ready(stores)
-    reads[GR_DS] = "100"
-    record.ensure_ready(stores)
-
-
-def test_malformed_versions_do_not_block() -> None:
-    record = _OwnerRecord("u")
-    record.wrote_at(GR_POD, "010")
-    record.ensure_ready({GR_POD: lambda: "1"})
-    record.wrote_at(GR_DS, "7")
-    record.ensure_ready({GR_DS: lambda: "abc"})
-
-
-def test_consistency_store_clear() -> None:
-    store = _RealConsistencyStore({GR_POD: lambda: "1"})
-    owner = ("ns", "job")
-    store.wrote_at(owner, "uid-1", GR_POD, "5")
-    # Another UID does not clear the record; an empty UID does.
-    store.clear(owner, "uid-2")
-    with pytest.raises(ConsistencyError):
-        store.ensure_ready(owner)
-    store.clear(owner, "")
-    store.ensure_ready(owner)
-    # A ready record is dropped.
-    store.wrote_at(owner, "uid-1", GR_POD, "1")
-    store.ensure_ready(owner)
-    assert owner not in store._writes
+from jobctl.testing.job_harness import JobHarness, status_view
 
 
 def test_sync_waits_for_the_cache_to_see_the_status_write() -> None:
     job = new_job(1, 1, 6, "NonIndexed")
     with JobHarness(job, capture_status=False) as h:
         store = h.controller.consistency_store
-        assert isinstance(store, _RealConsistencyStore), "StaleControllerConsistencyJob is on"
-        read_rv = {"rv": ""}
-        store._stores[JOB_GROUP_RESOURCE] = lambda: read_rv["rv"]
-        store._stores[POD_GROUP_RESOURCE] = lambda: ""
+        assert isinstance(store, RealConsistencyStore), "StaleControllerConsistencyJob is on"
         h.add_job(job)
         h.sync_ok(job)
         written = h.client.batch_v1().jobs("default").get(job.metadata.name)
         assert written.status is not None and written.status.active == 1
         written_rv = written.metadata.resource_version
 
-        # The cache reports an older version: the next sync is refused.
-        read_rv["rv"] = str(int(written_rv) - 1)
+        # The Job cache (what the store reads) reports an older version: the next sync
+        # is refused.
+        h.job_indexer.bookmark(str(int(written_rv) - 1))
         metrics.job_requeue_skips.clear()
         result = h.sync(job)
         assert isinstance(result.error, ConsistencyError)
         assert metrics.job_requeue_skips.labels("batch", "jobs")._value.get() == 1
 
-        read_rv["rv"] = written_rv
+        h.job_indexer.bookmark(written_rv)
         h.sync_ok(job)
+
+
+def _all_active_job_and_pods() -> tuple[V1Job, list[V1Pod]]:
+    """Three running pods (with the tracking finalizer) of a Job of five completions whose
+    status lists as uncounted a pod whose finalizer is gone and one of the running pods
+    (whose UID stays there while it holds the finalizer)."""
+    job = new_job(3, 5, 6, "NonIndexed")
+    pods = new_pod_list(3, "Running", job)
+    job.status = V1JobStatus(
+        active=3,
+        ready=0,
+        terminating=0,
+        uncounted_terminated_pods=V1UncountedTerminatedPods(
+            succeeded=["gone", pods[0].metadata.uid]
+        ),
+    )
+    return job, pods
+
+
+def test_sync_with_every_pod_active_counts_uncounted_pods() -> None:
+    """The steady-state shortcut (every pod active) still moves uncounted UIDs whose pod
+    lost its finalizer into the counters."""
+    job, pods = _all_active_job_and_pods()
+    with JobHarness() as h:
+        h.add_job(job)
+        h.add_pods(pods)
+        result = h.sync_ok(job)
+        assert result.status is not None
+        # The sync also sets the start time, which is beside the point here.
+        assert status_view(result.status) | {"start_time": None} == status_view(
+            V1JobStatus(
+                active=3,
+                succeeded=1,
+                ready=0,
+                terminating=0,
+                uncounted_terminated_pods=V1UncountedTerminatedPods(
+                    succeeded=[pods[0].metadata.uid]
+                ),
+            )
+        )
+        assert result.created == [] and result.deleted == [] and result.patches == []
+
+
+def test_track_status_all_pods_active_hint_changes_nothing() -> None:
+    """track_job_status_and_remove_finalizers gives the same result with and without the
+    caller's word that every pod is active."""
+    outcomes = []
+    shared_job, pods = _all_active_job_and_pods()
+    for hint in (False, True):
+        job = shared_job.model_copy(deep=True)
+        with JobHarness() as h:
+            key = h.key(job)
+            assert job.status is not None
+            job_ctx = job_controller.SyncJobCtx(
+                job=job,
+                pods=pods,
+                active_pods=list(pods),
+                uncounted=job_controller.new_uncounted_terminated_pods(
+                    job.status.uncounted_terminated_pods
+                ),
+                terminating=0,
+                new_backoff_record=h.controller.pod_backoff_store.new_backoff_record(key, [], []),
+            )
+            h.controller.track_job_status_and_remove_finalizers(
+                job_ctx, False, all_pods_active=hint
+            )
+            outcomes.append(([status_view(s) for s in h.statuses], list(h.pod_control.patches)))
+    assert outcomes[0] == outcomes[1]
+    statuses, patches = outcomes[0]
+    assert [s["succeeded"] for s in statuses] == [1]
+    assert patches == []
 
 
 def test_managed_by_external_controller_name() -> None:

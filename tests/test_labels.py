@@ -903,3 +903,31 @@ def test_label_selector_as_map(
         labels.label_selector_as_map(inp)
     assert err_string in str(exc.value)
     assert exc.value.partial == out
+
+
+# --- not in upstream ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "selector",
+    ["", "x=a", "x==a,y in (b,c)", "x in (a,b)", "x=a,y=b,z=", "x=a,y!=b", "x,y notin (b)"],
+)
+def test_equality_fast_path_matches_like_requirements(selector: str) -> None:
+    """InternalSelector.matches keeps (key, values) pairs when every requirement is =, ==
+    or in; its answer must be the requirements' own, for any label set."""
+    sel = labels.parse(selector)
+    reqs, _ = sel.requirements()
+    label_sets: list[dict[str, str] | None] = [
+        None,
+        {},
+        {"x": "a"},
+        {"x": "b"},
+        {"x": ""},
+        {"y": "b"},
+        {"x": "a", "y": "b"},
+        {"x": "a", "y": "c"},
+        {"x": "a", "y": "b", "z": ""},
+        {"x": "a", "y": "d", "z": "e"},
+    ]
+    for ls in label_sets:
+        assert sel.matches(ls) == all(r.matches(ls) for r in reqs), ls
