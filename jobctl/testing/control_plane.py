@@ -138,10 +138,15 @@ class ControlPlane:
 
     def start(self, timeout: float = 120.0) -> ControlPlane:
         """Start etcd, then kube-apiserver, and wait until /readyz answers ok."""
-        self._write_identities()
-        self._start_etcd()
-        self._start_apiserver()
-        self.wait_ready(timeout)
+        try:
+            self._write_identities()
+            self._start_etcd()
+            self._start_apiserver()
+            self.wait_ready(timeout)
+        except BaseException:
+            # Leave no process behind when start-up fails half-way.
+            self.stop()
+            raise
         # The serving certificate (and the CA in the same file) exists once it is up.
         self._write_kubeconfigs()
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client, config
 
-from jobctl.testing.control_plane import ControlPlane
+from jobctl.testing.control_plane import ControlPlane, ControlPlaneError
 
 
 def _core(kubeconfig: str) -> client.CoreV1Api:
@@ -40,3 +40,12 @@ def test_state_survives_apiserver_restart(control_plane: ControlPlane, namespace
     control_plane.restart_apiserver()
     core = _core(str(control_plane.admin_kubeconfig))
     assert core.read_namespaced_config_map("cm", namespace).data == {"k": "v"}
+
+
+def test_failed_start_leaves_no_process(control_plane: ControlPlane) -> None:
+    broken = ControlPlane(control_plane.assets, extra_apiserver_flags=["--no-such-flag"])
+    with pytest.raises(ControlPlaneError, match="kube-apiserver exited during start-up"):
+        broken.start()
+    assert broken._etcd is not None
+    assert not broken._etcd.alive()
+    assert not broken.workdir.exists()
