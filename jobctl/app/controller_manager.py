@@ -22,6 +22,9 @@ How it differs from KCM, on purpose:
 - The lease lock client bounds each call at max(1s, renew-deadline/2), as
   resourcelock.NewFromKubeconfig sets the client timeout; the clientset has no
   request timeout of its own, so calls run on a helper thread.
+- The shared informers trim objects before decoding them: jobs lose managedFields,
+  pods every field the Job controller never reads (``prune_pod_for_job_controller``),
+  so the pod cache holds partial pods (see ``create_controller_context``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from typing import Any, Protocol
 import tenacity
 from kubernetes.client import (
     AuthorizationV1Api,
+    V1Job,
+    V1Pod,
     V1ResourceAttributes,
     V1SelfSubjectAccessReview,
     V1SelfSubjectAccessReviewSpec,
@@ -52,6 +57,7 @@ from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
 from jobctl.client import errors, real
+from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
 from jobctl.client.interface import (
     CoordinationV1Interface,
     Interface,
@@ -454,10 +460,23 @@ class ControllerContext:
 
 def create_controller_context(config: Config) -> ControllerContext:
     """Port of CreateControllerContext: the shared informer factory with the
-    managedFields-trimming transform, on its own "shared-informers" client."""
+    managedFields-trimming transform, on its own "shared-informers" client.
+
+    Not in KCM: the factory's ``raw_transforms`` edit the raw JSON before decoding, so
+    the dropped parts are never built as models. Jobs lose managedFields. Pods go
+    through ``prune_pod_for_job_controller``, which also drops every spec and status
+    field the Job controller and its helpers never read: every reader of this
+    factory's pod cache sees those partial pods, which is safe only while the Job
+    controller is its only reader.
+    """
     versioned_client = config.client_builder("shared-informers")
     period = resync_period(config.options)
-    factory = SharedInformerFactory(versioned_client, period(), transform=trim_managed_fields)
+    factory = SharedInformerFactory(
+        versioned_client,
+        period(),
+        transform=trim_managed_fields,
+        raw_transforms={V1Pod: prune_pod_for_job_controller, V1Job: drop_managed_fields},
+    )
     return ControllerContext(
         client_builder=config.client_builder,
         informer_factory=factory,

@@ -8,7 +8,15 @@ and ``factory.batch().v1().jobs()`` give typed informers with ``informer()`` and
 
 Functional options work as in Go (``new_shared_informer_factory_with_options(client, 30,
 with_namespace("ns"))``) and as arguments of ``SharedInformerFactory(client, 30,
-namespace="ns", tweak_list_options=..., transform=..., clock=..., custom_resync=...)``.
+namespace="ns", tweak_list_options=..., transform=..., clock=..., custom_resync=...,
+raw_transforms=...)``.
+
+Not in Go: ``raw_transforms`` (``with_raw_transforms``) maps a model class to a
+``RawTransform`` that the informer of that type hands to its client's ``list`` and
+``watch``, so it edits each object's JSON dict before the model is built (dropping
+fields there saves building and then discarding their models). Like ``transform``, it
+shapes the cache: every reader of that informer's store and lister sees the edited
+objects.
 Not ported: ``with_informer_name`` (metrics identity), ``for_resource`` (generic
 informers) and the typed-informer adapters.
 """
@@ -22,7 +30,13 @@ from typing import Any
 
 from kubernetes.client import V1Job, V1Pod
 
-from jobctl.client.interface import Interface, ListOptions, ObjectList, WatchInterface
+from jobctl.client.interface import (
+    Interface,
+    ListOptions,
+    ObjectList,
+    RawTransform,
+    WatchInterface,
+)
 from jobctl.clock import Clock
 from jobctl.informers.delta_fifo import TransformFunc
 from jobctl.informers.index import NAMESPACE_INDEX, Indexers, meta_namespace_index_func
@@ -94,6 +108,18 @@ def with_transform(transform: TransformFunc | None) -> SharedInformerOption:
     return apply
 
 
+def with_raw_transforms(raw_transforms: Mapping[Any, RawTransform]) -> SharedInformerOption:
+    """Not in Go: per-type transforms of the raw JSON objects, keyed by model class,
+    applied by the client before decoding (see the module docstring)."""
+
+    def apply(factory: SharedInformerFactory) -> SharedInformerFactory:
+        for k, v in raw_transforms.items():
+            factory._raw_transforms[_type_key(k)] = v
+        return factory
+
+    return apply
+
+
 def with_clock(clock: Clock | None) -> SharedInformerOption:
     """Not in Go: the clock informers use (tests pass a FakeClock)."""
 
@@ -121,6 +147,7 @@ class SharedInformerFactory:
         clock: Clock | None = None,
         *,
         custom_resync: Mapping[Any, float] | None = None,
+        raw_transforms: Mapping[Any, RawTransform] | None = None,
         options: Iterable[SharedInformerOption] = (),
     ) -> None:
         """Port of NewSharedInformerFactoryWithOptions: the keyword arguments are the
@@ -132,6 +159,7 @@ class SharedInformerFactory:
         self._default_resync = default_resync
         self._custom_resync: dict[type, float] = {}
         self._transform: TransformFunc | None = None
+        self._raw_transforms: dict[type, RawTransform] = {}
         self._clock: Clock | None = None
         self._informers: dict[type, SharedIndexInformer] = {}
         self._started_informers: dict[type, bool] = {}
@@ -147,6 +175,8 @@ class SharedInformerFactory:
         ]
         if custom_resync is not None:
             keyword_options.append(with_custom_resync_config(custom_resync))
+        if raw_transforms is not None:
+            keyword_options.append(with_raw_transforms(raw_transforms))
         factory = self
         for opt in (*keyword_options, *options):
             factory = opt(factory)
@@ -312,6 +342,11 @@ def _tweaked(options: ListOptions, tweak: TweakListOptionsFunc | None) -> ListOp
     return opts
 
 
+def _transform_kwargs(raw_transform: RawTransform | None) -> dict[str, RawTransform]:
+    # The keyword is passed only when set, so clients without it keep working.
+    return {} if raw_transform is None else {"transform": raw_transform}
+
+
 def new_filtered_pod_informer(
     client: Interface,
     namespace: str,
@@ -319,14 +354,19 @@ def new_filtered_pod_informer(
     indexers: Indexers,
     tweak_list_options: TweakListOptionsFunc | None,
     clock: Clock | None = None,
+    raw_transform: RawTransform | None = None,
 ) -> SharedIndexInformer:
-    """Port of NewFilteredPodInformer: a pod informer over ``client``."""
+    """Port of NewFilteredPodInformer: a pod informer over ``client``;
+    ``raw_transform`` (not in Go) goes to the client's list and watch."""
+    kwargs = _transform_kwargs(raw_transform)
 
     def list_func(options: ListOptions) -> ObjectList[Any]:
-        return client.core_v1().pods(namespace).list(_tweaked(options, tweak_list_options))
+        opts = _tweaked(options, tweak_list_options)
+        return client.core_v1().pods(namespace).list(opts, **kwargs)
 
     def watch_func(options: ListOptions) -> WatchInterface:
-        return client.core_v1().pods(namespace).watch(_tweaked(options, tweak_list_options))
+        opts = _tweaked(options, tweak_list_options)
+        return client.core_v1().pods(namespace).watch(opts, **kwargs)
 
     return new_shared_index_informer_with_options(
         to_list_watcher_with_watch_list_semantics(
@@ -363,6 +403,7 @@ class PodInformer:
             {NAMESPACE_INDEX: meta_namespace_index_func},
             self._tweak,
             self._factory._clock,
+            self._factory._raw_transforms.get(V1Pod),
         )
 
     def informer(self) -> SharedIndexInformer:
@@ -381,14 +422,19 @@ def new_filtered_job_informer(
     indexers: Indexers,
     tweak_list_options: TweakListOptionsFunc | None,
     clock: Clock | None = None,
+    raw_transform: RawTransform | None = None,
 ) -> SharedIndexInformer:
-    """Port of NewFilteredJobInformer: a job informer over ``client``."""
+    """Port of NewFilteredJobInformer: a job informer over ``client``;
+    ``raw_transform`` (not in Go) goes to the client's list and watch."""
+    kwargs = _transform_kwargs(raw_transform)
 
     def list_func(options: ListOptions) -> ObjectList[Any]:
-        return client.batch_v1().jobs(namespace).list(_tweaked(options, tweak_list_options))
+        opts = _tweaked(options, tweak_list_options)
+        return client.batch_v1().jobs(namespace).list(opts, **kwargs)
 
     def watch_func(options: ListOptions) -> WatchInterface:
-        return client.batch_v1().jobs(namespace).watch(_tweaked(options, tweak_list_options))
+        opts = _tweaked(options, tweak_list_options)
+        return client.batch_v1().jobs(namespace).watch(opts, **kwargs)
 
     return new_shared_index_informer_with_options(
         to_list_watcher_with_watch_list_semantics(
@@ -425,6 +471,7 @@ class JobInformer:
             {NAMESPACE_INDEX: meta_namespace_index_func},
             self._tweak,
             self._factory._clock,
+            self._factory._raw_transforms.get(V1Job),
         )
 
     def informer(self) -> SharedIndexInformer:

@@ -171,8 +171,74 @@ def test_decode_list_skips_malformed_items_and_applies_transform(
     assert "bad" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"metadata": {"resourceVersion": "9"}, "items": [A, B]}',
+        ' \n{ "items" : [ A ,\n B ] , "metadata":{"resourceVersion":"9"} }\n',
+        '{"kind": "PodList", "items": [], "metadata": {"resourceVersion": "9"}}',
+        '{"items": null, "metadata": {"resourceVersion": "9"}}',
+        '{"metadata": {"resourceVersion": "9"}}',
+    ],
+)
+def test_decode_list_streams_items_like_json_loads(body: str) -> None:
+    text = body.replace("A", json.dumps(raw_pod("a"))).replace("B", json.dumps(raw_pod("b")))
+    expected = decode_list(k8s.V1Pod, json.loads(text))
+    for encoded in (text, text.encode()):
+        page = decode_list(k8s.V1Pod, encoded)
+        assert page == expected
+        assert page.resource_version == "9"
+    assert [p.metadata.name for p in expected.items if p.metadata] == (
+        ["a", "b"] if "A" in body else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"[]", DecodeError),
+        (b"null", DecodeError),
+        (b"{", json.JSONDecodeError),
+        (b'{"items": [{"metadata": {}} {}]}', json.JSONDecodeError),
+        (b'{"items": []} trailing', json.JSONDecodeError),
+    ],
+)
+def test_decode_list_rejects_what_json_loads_rejects(body: bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        decode_list(k8s.V1Pod, body)
+
+
+def test_prune_pod_for_job_controller_shares_repeated_strings() -> None:
+    # json.loads gives each document its own strings; pruned pods share the repeated ones.
+    a, b = (
+        decode_object(k8s.V1Pod, prune_pod_for_job_controller(json.loads(json.dumps(raw_pod(n)))))
+        for n in ("a", "b")
+    )
+    assert a.metadata is not None and b.metadata is not None
+    assert a.metadata.labels is not None and b.metadata.labels is not None
+    (key_a, value_a), (key_b, value_b) = (
+        next(iter(a.metadata.labels.items())),
+        next(iter(b.metadata.labels.items())),
+    )
+    assert key_a is key_b and value_a is value_b
+    assert a.metadata.namespace is b.metadata.namespace
+    assert a.metadata.owner_references and b.metadata.owner_references
+    assert a.metadata.owner_references[0].uid is b.metadata.owner_references[0].uid
+    assert a.status is not None and b.status is not None
+    assert a.status.container_statuses and b.status.container_statuses
+    assert a.status.container_statuses[0].image is b.status.container_statuses[0].image
+    assert a.status is not None and b.status is not None
+    assert a.status.phase is not None and a.status.phase is b.status.phase
+    assert a.metadata.name == "a" and b.metadata.name == "b"
+
+
 def test_prune_pod_for_job_controller_keeps_what_the_controller_reads() -> None:
-    pod = decode_object(k8s.V1Pod, prune_pod_for_job_controller(raw_pod()))
+    raw = raw_pod()
+    raw["status"]["containerStatuses"][0].update(
+        lastState={"terminated": {"exitCode": 1}}, containerID="containerd://c1"
+    )
+    raw["spec"]["initContainers"] = [{"name": "side", "image": "x", "restartPolicy": "Always"}]
+    pod = decode_object(k8s.V1Pod, prune_pod_for_job_controller(raw))
     assert pod.metadata is not None
     assert pod.metadata.managed_fields is None
     assert pod.metadata.labels == {"job-name": "j"}
@@ -183,8 +249,10 @@ def test_prune_pod_for_job_controller_keeps_what_the_controller_reads() -> None:
     assert pod.spec is not None
     assert pod.spec.node_name == "node-1"
     assert pod.spec.restart_policy == "Never"
-    assert [c.name for c in pod.spec.containers] == ["main"]
-    assert pod.spec.containers[0].image is None
+    assert pod.spec.containers == []
+    assert pod.spec.init_containers is not None
+    side = pod.spec.init_containers[0]
+    assert (side.name, side.restart_policy, side.image) == ("side", "Always", None)
     assert pod.spec.tolerations is None
     assert pod.status is not None
     assert pod.status.phase == "Running"
@@ -195,6 +263,7 @@ def test_prune_pod_for_job_controller_keeps_what_the_controller_reads() -> None:
     assert (cs.name, cs.ready, cs.restart_count) == ("main", True, 0)
     assert cs.state is not None and cs.state.running is not None
     assert cs.volume_mounts is None
+    assert cs.last_state is None and cs.container_id is None
     assert pod.status.pod_ip is None
 
 

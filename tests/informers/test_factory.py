@@ -8,8 +8,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from kubernetes.client import V1Job, V1JobSpec, V1ObjectMeta, V1Pod, V1PodTemplateSpec
 
+from jobctl.client.decode import drop_managed_fields
 from jobctl.client.interface import ListOptions
 from jobctl.clock import FakeClock
 from jobctl.informers.controller import ResourceEventHandlerFuncs
@@ -20,6 +22,7 @@ from jobctl.informers.factory import (
     new_shared_informer_factory_with_options,
     with_custom_resync_config,
     with_namespace,
+    with_raw_transforms,
     with_transform,
     with_tweak_list_options,
 )
@@ -180,6 +183,7 @@ def test_keyword_options_match_option_functions() -> None:
         tweak_list_options=tweak,
         transform=transform,
         custom_resync={V1Pod: 7.0},
+        raw_transforms={V1Job: drop_managed_fields},
     )
     by_fn = new_shared_informer_factory_with_options(
         FakeClientset(),
@@ -188,12 +192,14 @@ def test_keyword_options_match_option_functions() -> None:
         with_tweak_list_options(tweak),
         with_transform(transform),
         with_custom_resync_config({V1Pod: 7.0}),
+        with_raw_transforms({V1Job: drop_managed_fields}),
     )
     for factory in (by_kw, by_fn):
         assert factory._namespace == "ns"
         assert factory._tweak_list_options is tweak
         assert factory._transform is transform
         assert factory._custom_resync == {V1Pod: 7.0}
+        assert factory._raw_transforms == {V1Job: drop_managed_fields}
 
 
 def test_custom_resync_and_default_resync() -> None:
@@ -234,3 +240,56 @@ def test_transform_applied_before_store_and_handlers() -> None:
     finally:
         stop.set()
         factory.shutdown()
+
+
+def test_raw_transforms_reach_list_and_watch_of_their_type_only() -> None:
+    client = FakeClientset(_pod("a", "ns", {"app": "x"}), _job("j", "ns"))
+    seen: list[str] = []
+
+    def strip(raw: dict[str, Any]) -> dict[str, Any]:
+        # Runs on the JSON dict, before the model is built.
+        assert isinstance(raw, dict)
+        seen.append(raw["metadata"]["name"])
+        raw["metadata"]["labels"] = {"stripped": "true"}
+        return raw
+
+    factory = SharedInformerFactory(client, 0, raw_transforms={V1Pod: strip}, clock=FakeClock())
+    pods = factory.core().v1().pods().informer()
+    jobs = factory.batch().v1().jobs().informer()
+    stop = threading.Event()
+    factory.start(stop)
+    try:
+        factory.wait_for_cache_sync(stop)
+        client.core_v1().pods("ns").create(_pod("b", "ns", {"keep": "no"}))
+        assert wait_until(lambda: len(pods.get_store().list()) == 2)
+        assert sorted(seen) == ["a", "b"]
+        assert all(p.metadata.labels == {"stripped": "true"} for p in pods.get_store().list())
+        assert [j.metadata.name for j in jobs.get_store().list()] == ["j"]
+    finally:
+        stop.set()
+        factory.shutdown()
+
+
+def test_no_transform_keyword_without_raw_transform() -> None:
+    calls: list[dict[str, Any]] = []
+
+    class Pods:
+        def list(self, options: ListOptions, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            raise RuntimeError("stop here")
+
+    class Core:
+        def pods(self, namespace: str) -> Pods:
+            return Pods()
+
+    class Client:
+        def core_v1(self) -> Core:
+            return Core()
+
+    for raw_transforms in (None, {V1Pod: drop_managed_fields}):
+        factory = SharedInformerFactory(Client(), 0, raw_transforms=raw_transforms)  # type: ignore[arg-type]
+        informer = factory.core().v1().pods().informer()
+        assert isinstance(informer, _SharedIndexInformer)
+        with pytest.raises(RuntimeError):
+            informer._lister_watcher.list(ListOptions())
+    assert calls == [{}, {"transform": drop_managed_fields}]
