@@ -89,7 +89,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from jobctl.testing.control_plane import ControlPlane, find_assets
+from jobctl.testing.control_plane import (
+    ControlPlane,
+    find_assets,
+    jobctl_args,
+    kube_controller_manager_args,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = REPO_ROOT / "results"
@@ -500,28 +505,14 @@ class ControllerProcess:
         self.label = label
         self.log_path = log_path
         if label == UPSTREAM:
-            args = [
-                str(assets / "kube-controller-manager"),
-                f"--kubeconfig={cp.admin_kubeconfig}",
-                "--controllers=job",
-                "--leader-elect=false",
-                "--use-service-account-credentials=false",
-                "--secure-port=0",
-                f"--kube-api-qps={qps}",
-                f"--kube-api-burst={burst}",
-            ]
+            args = kube_controller_manager_args(assets, cp.admin_kubeconfig, "job", qps, burst)
         else:
-            args = [
-                sys.executable,
-                "-m",
-                "jobctl",
-                f"--kubeconfig={cp.admin_kubeconfig}",
-                "--leader-elect=false",
-                f"--controller-name={JOBCTL_NAME}",
-                "--port=0",
+            args = jobctl_args(
+                cp.admin_kubeconfig,
+                JOBCTL_NAME,
                 f"--kube-api-qps={qps}",
                 f"--kube-api-burst={burst}",
-            ]
+            )
         self.args = args
         with log_path.open("ab") as log_file:
             self.popen = subprocess.Popen(

@@ -35,7 +35,12 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 
-from jobctl.testing.control_plane import ControlPlane, find_assets
+from jobctl.testing.control_plane import (
+    ControlPlane,
+    find_assets,
+    jobctl_args,
+    kube_controller_manager_args,
+)
 from jobctl.testing.pod_simulator import PodSimulator
 
 HERE = Path(__file__).resolve().parent
@@ -298,31 +303,17 @@ def controllers(cp: ControlPlane, qps: int, burst: int) -> Iterator[None]:
     kcm_log = (cp.workdir / "kube-controller-manager.log").open("wb")
     jobctl_log = (cp.workdir / "jobctl.log").open("wb")
     kcm = subprocess.Popen(
-        [
-            str(assets / "kube-controller-manager"),
-            f"--kubeconfig={cp.admin_kubeconfig}",
-            "--controllers=job",
-            "--leader-elect=false",
-            "--use-service-account-credentials=false",
-            "--secure-port=0",
-            f"--kube-api-qps={qps}",
-            f"--kube-api-burst={burst}",
-        ],
+        kube_controller_manager_args(assets, cp.admin_kubeconfig, "job", qps, burst),
         stdout=kcm_log,
         stderr=subprocess.STDOUT,
     )
     jobctl = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jobctl",
-            f"--kubeconfig={cp.admin_kubeconfig}",
-            "--leader-elect=false",
-            f"--controller-name={JOBCTL_NAME}",
-            "--port=0",
+        jobctl_args(
+            cp.admin_kubeconfig,
+            JOBCTL_NAME,
             f"--kube-api-qps={qps}",
             f"--kube-api-burst={burst}",
-        ],
+        ),
         stdout=jobctl_log,
         stderr=subprocess.STDOUT,
     )

@@ -24,7 +24,7 @@ import yaml
 from kubernetes.client import V1Job
 
 from jobctl.client.interface import Interface
-from jobctl.testing.control_plane import ControlPlane, find_assets
+from jobctl.testing.control_plane import ControlPlane, find_assets, jobctl_args
 from jobctl.testing.pod_simulator import PodSimulator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,16 +132,8 @@ def main() -> int:
         print(f"starting jobctl (log: {log_path})", flush=True)
         with log_path.open("wb") as log_file:
             jobctl = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "jobctl",
-                    f"--kubeconfig={control_plane.admin_kubeconfig}",
-                    "--leader-elect=false",
-                    # No kube-controller-manager runs here, so jobctl takes the built-in name.
-                    "--controller-name=kubernetes.io/job-controller",
-                    "--port=0",
-                ],
+                # No kube-controller-manager runs here, so jobctl takes the built-in name.
+                jobctl_args(control_plane.admin_kubeconfig, "kubernetes.io/job-controller"),
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
             )

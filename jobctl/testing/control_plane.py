@@ -21,6 +21,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -59,6 +60,41 @@ def find_assets(with_kcm: bool = False) -> Path:
     if proc.returncode != 0:
         raise ControlPlaneError(f"{BUILD_SCRIPT.name} failed with exit code {proc.returncode}")
     return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def kube_controller_manager_args(
+    assets: Path,
+    kubeconfig: str | Path,
+    controllers: str = "job",
+    qps: float = 20,
+    burst: int = 30,
+) -> list[str]:
+    """Command line of upstream kube-controller-manager running only ``controllers``,
+    without leader election, service-account credentials or a serving port."""
+    return [
+        str(assets / "kube-controller-manager"),
+        f"--kubeconfig={kubeconfig}",
+        f"--controllers={controllers}",
+        "--leader-elect=false",
+        "--use-service-account-credentials=false",
+        "--secure-port=0",
+        f"--kube-api-qps={qps:g}",
+        f"--kube-api-burst={burst}",
+    ]
+
+
+def jobctl_args(kubeconfig: str | Path, controller_name: str, *extra: str) -> list[str]:
+    """Command line of a single jobctl replica (no leader election, no HTTP port)."""
+    return [
+        sys.executable,
+        "-m",
+        "jobctl",
+        f"--kubeconfig={kubeconfig}",
+        "--leader-elect=false",
+        f"--controller-name={controller_name}",
+        "--port=0",
+        *extra,
+    ]
 
 
 @dataclass

@@ -815,21 +815,14 @@ def kube_controller_manager(
     kubeconfig: str | Path, controllers: Sequence[str], log_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run upstream kube-controller-manager with only ``controllers`` (e.g. the GC)."""
-    from jobctl.testing.control_plane import find_assets
+    from jobctl.testing.control_plane import find_assets, kube_controller_manager_args
 
     assets = find_assets(with_kcm=True)
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
-            [
-                str(assets / "kube-controller-manager"),
-                f"--kubeconfig={kubeconfig}",
-                f"--controllers={','.join(controllers)}",
-                "--leader-elect=false",
-                "--use-service-account-credentials=false",
-                "--secure-port=0",
-                "--kube-api-qps=1000",
-                "--kube-api-burst=1000",
-            ],
+            kube_controller_manager_args(
+                assets, kubeconfig, ",".join(controllers), qps=1000, burst=1000
+            ),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
