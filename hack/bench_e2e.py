@@ -70,6 +70,7 @@ import os
 import platform
 import queue
 import random
+import re
 import shlex
 import signal
 import socket
@@ -80,7 +81,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -223,6 +224,31 @@ class RawApi:
                 raise ApiError(resp.status, raw)
             return json.loads(raw) if decode and raw else None
         raise AssertionError("unreachable")
+
+    def request_counts(self) -> Counter[str]:
+        """kube-apiserver's ``apiserver_request_total`` summed per ``VERB resource[/sub]``
+        (watches and the ``/metrics`` reads themselves left out)."""
+        conn = self.connect()
+        try:
+            conn.request("GET", "/metrics", headers=self.headers())
+            text = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        counts: Counter[str] = Counter()
+        for line in text.splitlines():
+            if not line.startswith("apiserver_request_total{"):
+                continue
+            labels_text, _, value = line.rpartition(" ")
+            labels = dict(_METRIC_LABEL.findall(labels_text))
+            verb, resource = labels.get("verb", ""), labels.get("resource", "")
+            if verb in ("WATCH", "CONNECT") or not resource:
+                continue
+            sub = labels.get("subresource", "")
+            counts[f"{verb} {resource}{'/' + sub if sub else ''}"] += int(float(value))
+        return counts
+
+
+_METRIC_LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
 class RawWatch:
@@ -973,6 +999,10 @@ class RunResult:
     bench_cpu_seconds: float = 0.0
     loadavg_before: list[float] = field(default_factory=list)
     loadavg_after: list[float] = field(default_factory=list)
+    # kube-apiserver requests during the run (every client: the controller, the simulator's
+    # one status write per pod and the Job creation, the same for both controllers)
+    api_requests: dict[str, int] = field(default_factory=dict)
+    api_requests_total: int = 0
     order: int = 0
 
 
@@ -1156,6 +1186,7 @@ class Bench:
             sim_cpu0 = self.sim.cpu_seconds()
             others0 = self._others_cpu()
             load0 = [round(x, 2) for x in os.getloadavg()]
+            requests0 = self.api.request_counts()
             t0 = time.monotonic()
             with ThreadPoolExecutor(max_workers=len(labels)) as pool:
                 futures = [
@@ -1203,6 +1234,8 @@ class Bench:
             others = [b - a for a, b in zip(others0, self._others_cpu(), strict=True)]
             lags = self.sim.lag_since(t0)
             load1 = [round(x, 2) for x in os.getloadavg()]
+            requests = self.api.request_counts()
+            requests.subtract(requests0)
             for label in labels:
                 self._fill(results[label], trackers[label], t0, ends[label], label not in pending)
                 results[label].sim_lag_p50 = _round(percentile(lags, 50))
@@ -1214,6 +1247,8 @@ class Bench:
                 results[label].sim_errors = self.sim.errors
                 results[label].loadavg_before = load0
                 results[label].loadavg_after = load1
+                results[label].api_requests = {k: v for k, v in sorted(requests.items()) if v > 0}
+                results[label].api_requests_total = sum(results[label].api_requests.values())
                 self.runs.append(results[label])
                 print("    " + _run_line(results[label]), flush=True)
         finally:
@@ -1381,8 +1416,14 @@ def _run_line(r: RunResult) -> str:
         f"p99 {_fmt(r.latency_p99)}s; cpu {r.cpu_seconds:6.1f}s; peak RSS "
         f"{r.peak_rss_kib / 1024:6.1f} MiB; sim lag p50/p99 {_fmt(r.sim_lag_p50, '.3f')}/"
         f"{_fmt(r.sim_lag_p99, '.3f')}s (sim cpu {r.sim_cpu_seconds:.1f}s); apiserver cpu "
-        f"{r.apiserver_cpu_seconds:.1f}s{state}"
+        f"{r.apiserver_cpu_seconds:.1f}s; api requests {r.api_requests_total} "
+        f"({_requests_summary(r.api_requests)}){state}"
     )
+
+
+def _requests_summary(requests: dict[str, int]) -> str:
+    top = sorted(requests.items(), key=lambda kv: -kv[1])[:6]
+    return ", ".join(f"{k} {v}" for k, v in top)
 
 
 # ---- report -----------------------------------------------------------------------------

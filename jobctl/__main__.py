@@ -94,7 +94,9 @@ def _run_controller(opts: JobctlOptions) -> int:
         run,
         run_startup_probes,
     )
+    from jobctl.app.gc_policy import tune_for_controller
 
+    tune_for_controller()
     stop = threading.Event()
     previous = _install_signal_handlers(stop, opts)
     try:

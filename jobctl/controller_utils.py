@@ -41,6 +41,7 @@ from kubernetes.client import (
     V1PodTemplateSpec,
 )
 
+from jobctl.client.deepcopy import deep_copy
 from jobctl.client.errors import NAMESPACE_TERMINATING_CAUSE, has_status_cause, is_not_found
 from jobctl.client.interface import STRATEGIC_MERGE_PATCH, DeleteOptions, Interface
 from jobctl.informers.controller import deletion_handling_meta_namespace_key_func
@@ -333,7 +334,7 @@ def get_pod_from_template(
         assert pod.metadata is not None
         pod.metadata.owner_references = [controller_ref.model_copy()]
     if template.spec is not None:
-        pod.spec = template.spec.model_copy(deep=True)
+        pod.spec = deep_copy(template.spec)
     return pod
 
 
@@ -393,7 +394,7 @@ class FakePodControl:
                     f"not creating pod, limit {self.create_limit} already reached "
                     f"(create call {self.create_call_count})"
                 )
-            recorded = template.model_copy(deep=True)
+            recorded = deep_copy(template)
             if recorded.metadata is None:
                 recorded.metadata = V1ObjectMeta()
             recorded.metadata.generate_name = generate_name

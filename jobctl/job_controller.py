@@ -22,15 +22,17 @@ Definitions follow the Go file's order. Differences worth knowing:
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import logging
 import queue as _queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from kubernetes.client import (
     V1Job,
@@ -50,6 +52,7 @@ from jobctl.backoff_utils import (
     get_remaining_time_per_index,
     new_backoff_store,
 )
+from jobctl.client.deepcopy import deep_copy
 from jobctl.client.errors import (
     NAMESPACE_TERMINATING_CAUSE,
     has_status_cause,
@@ -190,7 +193,7 @@ MAX_UNCOUNTED_PODS = 500
 MAX_POD_CREATE_DELETE_PER_SYNC = 500
 
 # Upper bound on the threads that fan out pod writes (Go starts one goroutine per pod).
-_FAN_OUT_WORKERS = 32
+_FAN_OUT_WORKERS = 64
 
 
 class JobControllerError(Exception):
@@ -456,8 +459,8 @@ class Controller:
     def _fan_out(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """Run ``fn`` over ``items`` concurrently and return the results in order.
 
-        Items go to the pool in at most ``_FAN_OUT_WORKERS`` contiguous chunks: one
-        task per item costs more than a fake (or fast) pod write.
+        Up to ``_FAN_OUT_WORKERS`` pool threads each take the next unclaimed item until
+        none is left, so one slow write delays only the items behind it on its thread.
         """
         n = len(items)
         if n <= 1:
@@ -468,15 +471,21 @@ class Controller:
                     max_workers=_FAN_OUT_WORKERS, thread_name_prefix="job-controller-fan-out"
                 )
             pool = self._pool
-        size = -(-n // min(n, _FAN_OUT_WORKERS))
+        results: list[Any] = [None] * n
+        # next() on one shared itertools.count is atomic under the GIL.
+        claims = itertools.count()
 
-        def run_chunk(start: int) -> list[R]:
-            return [fn(item) for item in items[start : start + size]]
+        def drain() -> None:
+            for i in claims:
+                if i >= n:
+                    return
+                results[i] = fn(items[i])
 
-        results: list[R] = []
-        for chunk in pool.map(run_chunk, range(0, n, size)):
-            results.extend(chunk)
-        return results
+        futures = [pool.submit(drain) for _ in range(min(n, _FAN_OUT_WORKERS))]
+        wait_futures(futures)
+        for future in futures:
+            future.result()
+        return cast(list[R], results)
 
     def run(self, stop: threading.Event, workers: int) -> None:
         """Port of Controller.Run: start event recording, wait for caches, run workers.
@@ -970,7 +979,7 @@ class Controller:
                     adopted = False
                     break
             if adopted:
-                copy = p.model_copy(deep=True)
+                copy = deep_copy(p)
                 copy.metadata.finalizers = [*(p.metadata.finalizers or []), JOB_TRACKING_FINALIZER]
                 pods[i] = copy
         return pods
@@ -1034,7 +1043,7 @@ class Controller:
             return
 
         # Work on a copy: the cache's object is shared.
-        job = shared_job.model_copy(deep=True)
+        job = deep_copy(shared_job)
         if job.status is None:
             job.status = V1JobStatus()
         job_uid = _uid(job)
@@ -1879,7 +1888,7 @@ class Controller:
 
         active += diff
 
-        pod_template = job.spec.template.model_copy(deep=True)
+        pod_template = deep_copy(job.spec.template)
         if is_indexed_job(job):
             add_completion_index_env_variables(pod_template)
         if pod_template.metadata is None:
@@ -1898,7 +1907,7 @@ class Controller:
             template = pod_template
             generate_name = ""
             if completion_index != UNKNOWN_COMPLETION_INDEX:
-                template = pod_template.model_copy(deep=True)
+                template = deep_copy(pod_template)
                 add_completion_index_annotation(template, completion_index)
                 add_completion_index_label(template, completion_index)
                 assert template.spec is not None

@@ -33,6 +33,7 @@ from kubernetes.client import V1Job, V1LabelSelector, V1ObjectMeta, V1Pod
 from pydantic import ValidationError
 
 from jobctl import features
+from jobctl.client.deepcopy import deep_copy
 from jobctl.clock import FakeClock
 from jobctl.controller_utils import FakePodControl, get_pod_from_template
 from jobctl.indexed_job_utils import get_completion_index
@@ -275,7 +276,7 @@ def run_sync(
     """Sync ``job`` once over ``pods``; returns the report and the sync error."""
     pod_control = _RecordingPodControl()
     with JobHarness(
-        job.model_copy(deep=True),
+        deep_copy(job),
         clock=FakeClock(now),
         controller_name=controller_name,
         pod_control=pod_control,

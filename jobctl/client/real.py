@@ -5,9 +5,10 @@ resources jobctl uses (pods, core/v1 events, jobs, leases):
 
 * every request first takes a token from one client-side token bucket per clientset,
   as client-go's rest client does (``Request.tryThrottle``; rest/config.go defaults);
-* the official API methods are called with ``_preload_content=False`` and the raw JSON
-  is decoded by ``jobctl.client.decode`` (``Model.model_validate``, tolerant of fields
-  a newer server sends), with an optional raw transform for list and watch;
+* requests go through the official client's connection pool and credentials by path
+  (``jobctl.client.transport`` says why not through the generated API methods), and the
+  raw JSON is decoded by ``jobctl.client.decode`` (``Model.model_validate``, tolerant of
+  fields a newer server sends), with an optional raw transform for list and watch;
 * watches stream the chunked ``watch=true`` response line by line; ``stop()`` shuts the
   socket down so a blocked reader wakes at once;
 * non-2xx answers raise ``StatusError`` built from the returned metav1.Status;
@@ -61,6 +62,7 @@ from jobctl.client.interface import (
     RawTransform,
     WatchEvent,
 )
+from jobctl.client.transport import JSON, Transport, resource_path, status_error_from_response
 from jobctl.clock import Clock, RealClock
 
 __all__ = [
@@ -87,6 +89,13 @@ DEFAULT_BURST = 10
 
 _JSON_PATCH = "application/json-patch+json"
 
+# client-go multiplexes every request over one HTTP/2 connection. The official client
+# speaks HTTP/1.1 through a urllib3 pool whose default size is 5 x cores; with more
+# threads calling at once (the controller's workers plus its pod fan-out), urllib3 opens
+# a fresh TLS connection for each extra caller and throws it away afterwards, which costs
+# both sides a handshake per request. Keep enough idle connections for every caller.
+CONNECTION_POOL_MAXSIZE = 100
+
 
 class ConfigError(Exception):
     """The client configuration cannot be loaded (bad kubeconfig, unknown context...)."""
@@ -96,34 +105,9 @@ class ConfigError(Exception):
 
 
 def status_error_from_api_exception(err: ApiException) -> StatusError:
-    """Build a StatusError from a non-2xx answer, as client-go's transformResponse does.
-
-    The body is parsed as a metav1.Status when it is one; otherwise the error gets the
-    reason that goes with the HTTP code and a message naming the code.
-    """
-    code = int(err.status or 0)
-    body: Any = err.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    status: Any = None
-    if isinstance(body, str) and body.strip():
-        try:
-            status = json.loads(body)
-        except ValueError:
-            status = None
-    if isinstance(status, dict) and status.get("kind") == "Status":
-        return StatusError.from_status(status, code)
-    message = (
-        f"the server responded with the status code {code} but did not return more information"
-    )
-    if isinstance(body, str) and body.strip():
-        message = f"{message}: {body.strip()[:200]}"
-    retry_after = None
-    headers = err.headers or {}
-    raw_retry = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if raw_retry and str(raw_retry).isdigit():
-        retry_after = int(raw_retry)
-    return StatusError(code=code, message=message, retry_after_seconds=retry_after)
+    """Build a StatusError from the official client's ApiException for a non-2xx answer."""
+    headers = err.headers if hasattr(err.headers, "get") else None
+    return status_error_from_response(int(err.status or 0), err.body, headers)
 
 
 def _is_refused(err: BaseException) -> bool:
@@ -159,6 +143,8 @@ def map_exception(err: BaseException) -> BaseException:
         return RequestConstructionError(reason.strip() or "cannot build the request")
     if isinstance(err, (ValidationError, ApiTypeError, ApiValueError)):
         return RequestConstructionError(str(err))
+    if isinstance(err, urllib3.exceptions.SSLError):
+        return APIConnectionError(f"SSLError: {err}".replace("\n", ": "))
     if isinstance(err, (urllib3.exceptions.HTTPError, OSError)):
         if _is_refused(err):
             return APIConnectionRefusedError(f"connection refused: {err}")
@@ -171,76 +157,54 @@ def map_exception(err: BaseException) -> BaseException:
 
 @dataclass(frozen=True)
 class _ResourceSpec:
-    """The official API methods behind one resource."""
+    """Where one resource lives in the API (group/version prefix and plural name)."""
 
     resource: str
     group_resource: str
-    model: type[BaseModel]
-    create: str
-    read: str
-    replace: str
-    replace_status: str
-    delete: str
-    patch: str
-    list_namespaced: str
-    list_all: str
+    prefix: str
 
 
-def _spec(resource: str, group_resource: str, model: type[BaseModel], kind: str) -> _ResourceSpec:
-    return _ResourceSpec(
-        resource=resource,
-        group_resource=group_resource,
-        model=model,
-        create=f"create_namespaced_{kind}",
-        read=f"read_namespaced_{kind}",
-        replace=f"replace_namespaced_{kind}",
-        replace_status=f"replace_namespaced_{kind}_status",
-        delete=f"delete_namespaced_{kind}",
-        patch=f"patch_namespaced_{kind}",
-        list_namespaced=f"list_namespaced_{kind}",
-        list_all=f"list_{kind}_for_all_namespaces",
-    )
-
-
-_PODS = _spec("pods", "pods", k8s.V1Pod, "pod")
-_EVENTS = _spec("events", "events", k8s.CoreV1Event, "event")
-_JOBS = _spec("jobs", "jobs.batch", k8s.V1Job, "job")
-_LEASES = _spec("leases", "leases.coordination.k8s.io", k8s.V1Lease, "lease")
+_PODS = _ResourceSpec("pods", "pods", "/api/v1")
+_EVENTS = _ResourceSpec("events", "events", "/api/v1")
+_JOBS = _ResourceSpec("jobs", "jobs.batch", "/apis/batch/v1")
+_LEASES = _ResourceSpec("leases", "leases.coordination.k8s.io", "/apis/coordination.k8s.io/v1")
 
 
 class _ResourceClient(Generic[M]):
-    """One namespaced resource: CRUD, patch, list and watch over the official API class."""
+    """One namespaced resource: CRUD, patch, list and watch (client-go's typed client)."""
 
     def __init__(
-        self,
-        clientset: Clientset,
-        api: Any,
-        spec: _ResourceSpec,
-        model: type[M],
-        namespace: str,
+        self, clientset: Clientset, spec: _ResourceSpec, model: type[M], namespace: str
     ) -> None:
         self._cs = clientset
-        self._api = api
         self._spec = spec
         self._model = model
         self._ns = namespace
 
-    # The method name is looked up on the generated API class; the call is throttled
-    # and its exceptions translated.
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> urllib3.HTTPResponse:
+    # Every request is throttled first and its exceptions translated.
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]] | None = None,
+        body: bytes | None = None,
+        content_type: str = JSON,
+    ) -> urllib3.BaseHTTPResponse:
         self._cs.throttle()
         try:
-            resp: urllib3.HTTPResponse = getattr(self._api, method)(
-                *args, _preload_content=False, **kwargs
-            )
+            return self._cs.transport.request(method, path, query or (), body, content_type)
+        except StatusError:
+            raise
         except Exception as err:
             mapped = map_exception(err)
             if mapped is err:
                 raise
             raise mapped from err
-        return resp
 
-    def _decode(self, resp: urllib3.HTTPResponse) -> M:
+    def _path(self, namespace: str, name: str = "", subresource: str = "") -> str:
+        return resource_path(self._spec.prefix, self._spec.resource, namespace, name, subresource)
+
+    def _decode(self, resp: urllib3.BaseHTTPResponse) -> M:
         try:
             body = _read_body(resp)
         except (urllib3.exceptions.HTTPError, OSError) as err:
@@ -256,32 +220,35 @@ class _ResourceClient(Generic[M]):
         meta = getattr(obj, "metadata", None)
         return str(getattr(meta, "namespace", None) or "")
 
+    def _encode(self, obj: Any) -> bytes:
+        try:
+            return self._cs.transport.encode(obj)
+        except (TypeError, ValueError) as err:
+            raise RequestConstructionError(f"cannot encode the request body: {err}") from err
+
     def create(self, obj: M) -> M:
         """Port of the typed client's Create."""
-        return self._decode(self._call(self._spec.create, self._namespace_for(obj), obj))
+        path = self._path(self._namespace_for(obj))
+        return self._decode(self._call("POST", path, body=self._encode(obj)))
 
     def get(self, name: str) -> M:
         """Port of the typed client's Get."""
-        return self._decode(self._call(self._spec.read, name, self._ns))
+        return self._decode(self._call("GET", self._path(self._ns, _checked_name(name))))
 
     def update(self, obj: M) -> M:
         """Port of the typed client's Update."""
-        return self._decode(
-            self._call(self._spec.replace, _name_of(obj), self._namespace_for(obj), obj)
-        )
+        path = self._path(self._namespace_for(obj), _name_of(obj))
+        return self._decode(self._call("PUT", path, body=self._encode(obj)))
 
     def _update_status(self, obj: M) -> M:
-        return self._decode(
-            self._call(self._spec.replace_status, _name_of(obj), self._namespace_for(obj), obj)
-        )
+        path = self._path(self._namespace_for(obj), _name_of(obj), "status")
+        return self._decode(self._call("PUT", path, body=self._encode(obj)))
 
     def delete(self, name: str, options: DeleteOptions | None = None) -> None:
         """Port of the typed client's Delete (preconditions and propagation go in the body)."""
-        kwargs: dict[str, Any] = {}
         body = _delete_options_body(options)
-        if body is not None:
-            kwargs["body"] = body
-        resp = self._call(self._spec.delete, name, self._ns, **kwargs)
+        path = self._path(self._ns, _checked_name(name))
+        resp = self._call("DELETE", path, body=None if body is None else json.dumps(body).encode())
         _drain(resp)
 
     def patch(
@@ -291,20 +258,21 @@ class _ResourceClient(Generic[M]):
         patch_type: str = STRATEGIC_MERGE_PATCH,
     ) -> M:
         """Port of the typed client's Patch; the request carries ``patch_type`` as its type."""
-        body: Any = json.loads(patch) if isinstance(patch, (bytes, str)) else patch
+        if isinstance(patch, (bytes, str)):
+            data = patch.encode() if isinstance(patch, str) else patch
+            body: Any = json.loads(data)
+        else:
+            body = patch
+            data = json.dumps(patch).encode()
         if patch_type == _JSON_PATCH and not isinstance(body, list):
             raise RequestConstructionError("a JSON patch must be a list of operations")
         if patch_type != _JSON_PATCH and not isinstance(body, dict):
             raise RequestConstructionError(f"a {patch_type} patch must be a JSON object")
-        return self._decode(
-            self._call(self._spec.patch, name, self._ns, body, _content_type=patch_type)
-        )
+        path = self._path(self._ns, _checked_name(name))
+        return self._decode(self._call("PATCH", path, body=data, content_type=patch_type))
 
-    def _list_call(self, options: ListOptions, watch: bool) -> urllib3.HTTPResponse:
-        kwargs = _list_kwargs(options, watch)
-        if self._ns:
-            return self._call(self._spec.list_namespaced, self._ns, **kwargs)
-        return self._call(self._spec.list_all, **kwargs)
+    def _list_call(self, options: ListOptions, watch: bool) -> urllib3.BaseHTTPResponse:
+        return self._call("GET", self._path(self._ns), _list_query(options, watch))
 
     def list(
         self, options: ListOptions | None = None, *, transform: RawTransform | None = None
@@ -327,25 +295,28 @@ class _ResourceClient(Generic[M]):
 
 class _PodClient(_ResourceClient[k8s.V1Pod]):
     def update_status(self, pod: k8s.V1Pod) -> k8s.V1Pod:
-        """Port of PodInterface.UpdateStatus (replace_namespaced_pod_status)."""
+        """Port of PodInterface.UpdateStatus (PUT pods/{name}/status)."""
         return self._update_status(pod)
 
 
 class _JobClient(_ResourceClient[k8s.V1Job]):
     def update_status(self, job: k8s.V1Job) -> k8s.V1Job:
-        """Port of JobInterface.UpdateStatus (replace_namespaced_job_status)."""
+        """Port of JobInterface.UpdateStatus (PUT jobs/{name}/status)."""
         return self._update_status(job)
+
+
+def _checked_name(name: str) -> str:
+    if not name:
+        raise RequestConstructionError("resource name may not be empty")
+    return name
 
 
 def _name_of(obj: BaseModel) -> str:
     meta = getattr(obj, "metadata", None)
-    name = getattr(meta, "name", None)
-    if not name:
-        raise RequestConstructionError("resource name may not be empty")
-    return str(name)
+    return _checked_name(str(getattr(meta, "name", None) or ""))
 
 
-def _delete_options_body(options: DeleteOptions | None) -> k8s.V1DeleteOptions | None:
+def _delete_options_body(options: DeleteOptions | None) -> dict[str, Any] | None:
     if options is None:
         return None
     raw: dict[str, Any] = dict(options.extra)
@@ -362,43 +333,44 @@ def _delete_options_body(options: DeleteOptions | None) -> k8s.V1DeleteOptions |
         raw["preconditions"] = preconditions
     if not raw:
         return None
-    return k8s.V1DeleteOptions.model_validate(raw)
+    return raw
 
 
-def _list_kwargs(options: ListOptions, watch: bool) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
+def _list_query(options: ListOptions, watch: bool) -> list[tuple[str, str]]:
+    """Port of metav1.ListOptions' query encoding for the fields list and watch use."""
+    query: list[tuple[str, str]] = []
     if options.label_selector:
-        kwargs["label_selector"] = options.label_selector
+        query.append(("labelSelector", options.label_selector))
     if options.field_selector:
-        kwargs["field_selector"] = options.field_selector
+        query.append(("fieldSelector", options.field_selector))
     if options.resource_version:
-        kwargs["resource_version"] = options.resource_version
+        query.append(("resourceVersion", options.resource_version))
     if options.resource_version_match:
-        kwargs["resource_version_match"] = options.resource_version_match
+        query.append(("resourceVersionMatch", options.resource_version_match))
     if options.timeout_seconds is not None:
-        kwargs["timeout_seconds"] = options.timeout_seconds
+        query.append(("timeoutSeconds", str(options.timeout_seconds)))
     if watch:
-        kwargs["watch"] = True
+        query.append(("watch", "true"))
         if options.allow_watch_bookmarks:
-            kwargs["allow_watch_bookmarks"] = True
+            query.append(("allowWatchBookmarks", "true"))
         if options.send_initial_events is not None:
-            kwargs["send_initial_events"] = options.send_initial_events
+            query.append(("sendInitialEvents", "true" if options.send_initial_events else "false"))
     else:
         if options.limit:
-            kwargs["limit"] = options.limit
+            query.append(("limit", str(options.limit)))
         if options.continue_:
-            kwargs["_continue"] = options.continue_
-    return kwargs
+            query.append(("continue", options.continue_))
+    return query
 
 
-def _read_body(resp: urllib3.HTTPResponse) -> bytes:
+def _read_body(resp: urllib3.BaseHTTPResponse) -> bytes:
     try:
         return resp.data
     finally:
         resp.release_conn()
 
 
-def _drain(resp: urllib3.HTTPResponse) -> None:
+def _drain(resp: urllib3.BaseHTTPResponse) -> None:
     try:
         _read_body(resp)
     except (urllib3.exceptions.HTTPError, OSError) as err:
@@ -434,7 +406,7 @@ class StreamWatcher(Generic[M]):
 
     def __init__(
         self,
-        resp: urllib3.HTTPResponse,
+        resp: urllib3.BaseHTTPResponse,
         model: type[M],
         transform: RawTransform | None = None,
     ) -> None:
@@ -536,13 +508,12 @@ class CoreV1Client:
 
     def __init__(self, clientset: Clientset) -> None:
         self._cs = clientset
-        self._api = k8s.CoreV1Api(clientset.api_client)
 
     def pods(self, namespace: str) -> _PodClient:
-        return _PodClient(self._cs, self._api, _PODS, k8s.V1Pod, namespace)
+        return _PodClient(self._cs, _PODS, k8s.V1Pod, namespace)
 
     def events(self, namespace: str) -> _ResourceClient[k8s.CoreV1Event]:
-        return _ResourceClient(self._cs, self._api, _EVENTS, k8s.CoreV1Event, namespace)
+        return _ResourceClient(self._cs, _EVENTS, k8s.CoreV1Event, namespace)
 
 
 class BatchV1Client:
@@ -550,10 +521,9 @@ class BatchV1Client:
 
     def __init__(self, clientset: Clientset) -> None:
         self._cs = clientset
-        self._api = k8s.BatchV1Api(clientset.api_client)
 
     def jobs(self, namespace: str) -> _JobClient:
-        return _JobClient(self._cs, self._api, _JOBS, k8s.V1Job, namespace)
+        return _JobClient(self._cs, _JOBS, k8s.V1Job, namespace)
 
 
 class CoordinationV1Client:
@@ -561,10 +531,9 @@ class CoordinationV1Client:
 
     def __init__(self, clientset: Clientset) -> None:
         self._cs = clientset
-        self._api = k8s.CoordinationV1Api(clientset.api_client)
 
     def leases(self, namespace: str) -> _ResourceClient[k8s.V1Lease]:
-        return _ResourceClient(self._cs, self._api, _LEASES, k8s.V1Lease, namespace)
+        return _ResourceClient(self._cs, _LEASES, k8s.V1Lease, namespace)
 
 
 class Clientset:
@@ -572,6 +541,7 @@ class Clientset:
 
     def __init__(self, api_client: k8s.ApiClient, rate_limiter: RateLimiter | None) -> None:
         self.api_client = api_client
+        self.transport = Transport(api_client)
         self.rate_limiter = rate_limiter
         self._core = CoreV1Client(self)
         self._batch = BatchV1Client(self)
@@ -616,6 +586,8 @@ def new_for_config(
     limiter: RateLimiter | None = None
     if qps > 0:
         limiter = TokenBucketRateLimiter(qps, burst, clock or RealClock())
+    if (configuration.connection_pool_maxsize or 0) < CONNECTION_POOL_MAXSIZE:
+        configuration.connection_pool_maxsize = CONNECTION_POOL_MAXSIZE
     api_client = k8s.ApiClient(configuration)
     if user_agent:
         api_client.user_agent = user_agent

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from kubernetes.client import V1Lease, V1LeaseSpec, V1ObjectMeta
 
+from jobctl.client.deepcopy import deep_copy
 from jobctl.client.interface import CoordinationV1Interface
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ class LeaseLock:
         """
         if self._lease is None:
             raise RuntimeError("lease not initialized, call get or create first")
-        lease = self._lease.model_copy(deep=True)
+        lease = deep_copy(self._lease)
         lease.spec = leader_election_record_to_lease_spec(ler)
         if self.labels is not None:
             if lease.metadata is None:
@@ -205,7 +206,7 @@ class LeaseLock:
         subject = V1Lease(
             api_version=_LEASE_API_VERSION,
             kind="Lease",
-            metadata=(meta or self.lease_meta).model_copy(deep=True),
+            metadata=deep_copy(meta or self.lease_meta),
         )
         recorder.eventf(subject, _EVENT_TYPE_NORMAL, "LeaderElection", "%s", message)
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from kubernetes.client import CoreV1Event, V1EventSource, V1ObjectMeta, V1ObjectReference
 
+from jobctl.client.deepcopy import deep_copy
 from jobctl.client.errors import (
     NAMESPACE_TERMINATING_CAUSE,
     RequestConstructionError,
@@ -254,7 +255,7 @@ class EventBroadcasterImpl:
     ) -> None:
         """Port of eventBroadcasterImpl.recordToSink: correlate, then write with retries."""
         # Other watchers see the same event object: work on a copy.
-        event = event.model_copy(deep=True)
+        event = deep_copy(event)
         try:
             result = correlator.event_correlate(event)
         except Exception:
@@ -449,7 +450,7 @@ class RecorderImpl:
             logger.error("Unsupported event type: %r", event_type)
             return
         event = self.make_event(ref, annotations, event_type, reason, message)
-        event.source = self.source.model_copy(deep=True)
+        event.source = deep_copy(self.source)
         event.reporting_instance = self.source.host or None
         event.reporting_component = self.source.component or None
         try:
@@ -500,7 +501,7 @@ class RecorderImpl:
                 namespace=namespace,
                 annotations=dict(annotations) if annotations else None,
             ),
-            involved_object=ref.model_copy(deep=True),
+            involved_object=deep_copy(ref),
             reason=reason,
             message=message,
             first_timestamp=t,

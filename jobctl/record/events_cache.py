@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubernetes.client import CoreV1Event, V1ObjectMeta
 
+from jobctl.client.deepcopy import deep_copy
 from jobctl.client.flowcontrol import (
     PassiveRateLimiter,
     new_token_bucket_passive_rate_limiter_with_clock,
@@ -265,12 +266,12 @@ class EventAggregator:
                 ),
                 count=1,
                 first_timestamp=now,
-                involved_object=new_event.involved_object.model_copy(deep=True),
+                involved_object=deep_copy(new_event.involved_object),
                 last_timestamp=now,
                 message=self._message_func(new_event),
                 type=new_event.type,
                 reason=new_event.reason,
-                source=new_event.source.model_copy(deep=True) if new_event.source else None,
+                source=deep_copy(new_event.source) if new_event.source else None,
             )
             return event_copy, aggregate_key
 
@@ -343,7 +344,7 @@ class _EventLogger:
 
     def event_observe(self, new_event: CoreV1Event, key: str) -> tuple[CoreV1Event, bytes | None]:
         """Port of eventLogger.eventObserve: the event to send and, for a repeat, its patch."""
-        event = new_event.model_copy(deep=True)
+        event = deep_copy(new_event)
         patch: bytes | None = None
         with self._lock:
             last = self._last_event_observation_from_cache(key)
@@ -355,7 +356,7 @@ class _EventLogger:
                 event.first_timestamp = last.first_timestamp
                 event.count = last.count + 1
 
-                event_copy2 = event.model_copy(deep=True)
+                event_copy2 = deep_copy(event)
                 event_copy2.count = 0
                 event_copy2.last_timestamp = _EPOCH
                 event_copy2.message = ""

@@ -7,6 +7,8 @@ from typing import Any
 from kubernetes.client import CoreV1Event, V1Job, V1Lease, V1ObjectReference, V1Pod
 from pydantic import BaseModel
 
+from jobctl.client.deepcopy import deep_copy
+
 # Stands in for the runtime.Scheme lookup: apiVersion and kind of the models jobctl
 # records events about (objects read from lists carry no TypeMeta).
 _GVK_BY_MODEL: dict[type[BaseModel], tuple[str, str]] = {
@@ -56,6 +58,6 @@ def get_reference(obj: Any) -> V1ObjectReference:
 
 def get_partial_reference(obj: Any, field_path: str) -> V1ObjectReference:
     """Port of GetPartialReference: a reference with ``field_path`` set."""
-    ref = get_reference(obj).model_copy(deep=True)
+    ref = deep_copy(get_reference(obj))
     ref.field_path = field_path
     return ref
