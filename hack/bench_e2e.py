@@ -37,6 +37,10 @@ Metrics per run and controller:
 - CPU seconds of the controller process over the workload (``/proc/<pid>/stat``), and
   its peak RSS (``VmHWM`` in ``/proc/<pid>/status``); kube-apiserver's, etcd's and this
   process's CPU over the same time, to show when the machine itself is the limit;
+- API requests during the run, per verb and resource, from kube-apiserver's
+  ``apiserver_request_total`` (every client counts: the simulator's one status write per
+  pod and the Job creation are the same for both controllers, so a difference is the
+  controller's own);
 - RSS with N pods cached (default 10,000; quick 2,000): the pods are created directly and
   finished by the simulator, then each controller is started alone and its settled
   ``VmRSS`` read.

@@ -539,9 +539,14 @@ class CoordinationV1Client:
 class Clientset:
     """Port of kubernetes.Clientset for the groups jobctl uses; see ``new_for_config``."""
 
-    def __init__(self, api_client: k8s.ApiClient, rate_limiter: RateLimiter | None) -> None:
+    def __init__(
+        self,
+        api_client: k8s.ApiClient,
+        rate_limiter: RateLimiter | None,
+        clock: Clock | None = None,
+    ) -> None:
         self.api_client = api_client
-        self.transport = Transport(api_client)
+        self.transport = Transport(api_client, clock)
         self.rate_limiter = rate_limiter
         self._core = CoreV1Client(self)
         self._batch = BatchV1Client(self)
@@ -584,14 +589,15 @@ def new_for_config(
     if burst == 0:
         burst = DEFAULT_BURST
     limiter: RateLimiter | None = None
+    clock = clock or RealClock()
     if qps > 0:
-        limiter = TokenBucketRateLimiter(qps, burst, clock or RealClock())
+        limiter = TokenBucketRateLimiter(qps, burst, clock)
     if (configuration.connection_pool_maxsize or 0) < CONNECTION_POOL_MAXSIZE:
         configuration.connection_pool_maxsize = CONNECTION_POOL_MAXSIZE
     api_client = k8s.ApiClient(configuration)
     if user_agent:
         api_client.user_agent = user_agent
-    return Clientset(api_client, limiter)
+    return Clientset(api_client, limiter, clock)
 
 
 # --- configuration -----------------------------------------------------------------

@@ -12,7 +12,13 @@ from kubernetes import client as k8s
 from jobctl.client import errors
 from jobctl.client.decode import decode_object
 from jobctl.client.interface import ListOptions
-from jobctl.client.transport import Transport, resource_path, status_error_from_response
+from jobctl.client.transport import (
+    AUTH_REFRESH_INTERVAL,
+    Transport,
+    resource_path,
+    status_error_from_response,
+)
+from jobctl.clock import FakeClock
 from tests.client.test_real import raw_pod, recording_clientset
 
 
@@ -39,8 +45,9 @@ def test_encode_matches_the_official_serializer_up_to_the_time_format() -> None:
     assert json.loads(transport.encode({"a": [1, None]})) == {"a": [1, None]}
 
 
-def test_every_request_carries_the_current_bearer_token() -> None:
-    cs, pool = recording_clientset()
+def test_requests_carry_the_bearer_token_refreshed_once_per_interval() -> None:
+    clock = FakeClock()
+    cs, pool = recording_clientset(clock=clock)
     cfg = cs.api_client.configuration
     tokens = iter(["first", "second"])
 
@@ -50,10 +57,12 @@ def test_every_request_carries_the_current_bearer_token() -> None:
     cfg.api_key["BearerToken"] = "loaded"
     cfg.api_key_prefix["BearerToken"] = "Bearer"
     cfg.refresh_api_key_hook = refresh
-    for _ in range(2):
+    for step in (0.0, AUTH_REFRESH_INTERVAL / 2, AUTH_REFRESH_INTERVAL / 2):
+        clock.step(step)
         pool.answer(200, raw_pod())
         cs.core_v1().pods("ns").get("pod-a")
     assert [r.headers["authorization"] for r in pool.requests] == [
+        "Bearer first",
         "Bearer first",
         "Bearer second",
     ]
