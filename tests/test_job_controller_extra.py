@@ -174,3 +174,20 @@ def test_fan_out_keeps_the_order_of_results() -> None:
         items = list(range(257))
         assert h.controller._fan_out(lambda i: i * 2, items) == [i * 2 for i in items]
         assert h.controller._fan_out(lambda i: i, []) == []
+
+
+def test_fan_out_returns_results_in_order_and_raises_after_every_item_ran() -> None:
+    controller = JobHarness().controller
+    assert controller._fan_out(lambda i: i * i, list(range(200))) == [i * i for i in range(200)]
+
+    ran: list[int] = []
+
+    def write(i: int) -> int:
+        ran.append(i)
+        if i == 3:
+            raise RuntimeError("write failed")
+        return i
+
+    with pytest.raises(RuntimeError, match="write failed"):
+        controller._fan_out(write, list(range(100)))
+    assert sorted(ran) == list(range(100))
