@@ -26,6 +26,7 @@ from collections.abc import Callable
 from kubernetes import client as k8s
 
 from jobctl.client.real import load_configuration, new_for_config
+from jobctl.client.transport import read_body
 from jobctl.testing.control_plane import ControlPlane, find_assets
 
 NAMESPACE = "bench-client"
@@ -91,11 +92,9 @@ def main(argv: list[str] | None = None) -> None:
             return resp.data
 
         def pool() -> object:
-            resp = transport.request("POST", path, body=body, content_type="application/json")
-            try:
-                return resp.data
-            finally:
-                resp.release_conn()
+            return read_body(
+                transport.request("POST", path, body=body, content_type="application/json")
+            )
 
         paths: list[tuple[str, Callable[[], object]]] = [
             ("generated", generated),

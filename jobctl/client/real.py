@@ -62,7 +62,13 @@ from jobctl.client.interface import (
     RawTransform,
     WatchEvent,
 )
-from jobctl.client.transport import JSON, Transport, resource_path, status_error_from_response
+from jobctl.client.transport import (
+    JSON,
+    Transport,
+    read_body,
+    resource_path,
+    status_error_from_response,
+)
 from jobctl.clock import Clock, RealClock
 
 __all__ = [
@@ -160,14 +166,13 @@ class _ResourceSpec:
     """Where one resource lives in the API (group/version prefix and plural name)."""
 
     resource: str
-    group_resource: str
     prefix: str
 
 
-_PODS = _ResourceSpec("pods", "pods", "/api/v1")
-_EVENTS = _ResourceSpec("events", "events", "/api/v1")
-_JOBS = _ResourceSpec("jobs", "jobs.batch", "/apis/batch/v1")
-_LEASES = _ResourceSpec("leases", "leases.coordination.k8s.io", "/apis/coordination.k8s.io/v1")
+_PODS = _ResourceSpec("pods", "/api/v1")
+_EVENTS = _ResourceSpec("events", "/api/v1")
+_JOBS = _ResourceSpec("jobs", "/apis/batch/v1")
+_LEASES = _ResourceSpec("leases", "/apis/coordination.k8s.io/v1")
 
 
 class _ResourceClient(Generic[M]):
@@ -193,8 +198,6 @@ class _ResourceClient(Generic[M]):
         self._cs.throttle()
         try:
             return self._cs.transport.request(method, path, query or (), body, content_type)
-        except StatusError:
-            raise
         except Exception as err:
             mapped = map_exception(err)
             if mapped is err:
@@ -206,7 +209,7 @@ class _ResourceClient(Generic[M]):
 
     def _decode(self, resp: urllib3.BaseHTTPResponse) -> M:
         try:
-            body = _read_body(resp)
+            body = read_body(resp)
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise map_exception(err) from err
         raw = json.loads(body)
@@ -248,7 +251,7 @@ class _ResourceClient(Generic[M]):
         """Port of the typed client's Delete (preconditions and propagation go in the body)."""
         body = _delete_options_body(options)
         path = self._path(self._ns, _checked_name(name))
-        resp = self._call("DELETE", path, body=None if body is None else json.dumps(body).encode())
+        resp = self._call("DELETE", path, body=None if body is None else self._encode(body))
         _drain(resp)
 
     def patch(
@@ -280,7 +283,7 @@ class _ResourceClient(Generic[M]):
         """Port of the typed client's List: one page (``limit``/``continue_``) per call."""
         resp = self._list_call(options or ListOptions(), watch=False)
         try:
-            body = _read_body(resp)
+            body = read_body(resp)
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise map_exception(err) from err
         return decode_list(self._model, body, transform)
@@ -363,16 +366,9 @@ def _list_query(options: ListOptions, watch: bool) -> list[tuple[str, str]]:
     return query
 
 
-def _read_body(resp: urllib3.BaseHTTPResponse) -> bytes:
-    try:
-        return resp.data
-    finally:
-        resp.release_conn()
-
-
 def _drain(resp: urllib3.BaseHTTPResponse) -> None:
     try:
-        _read_body(resp)
+        read_body(resp)
     except (urllib3.exceptions.HTTPError, OSError) as err:
         raise map_exception(err) from err
 

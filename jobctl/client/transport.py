@@ -88,6 +88,14 @@ def resource_path(
 AUTH_REFRESH_INTERVAL = 1.0
 
 
+def read_body(resp: urllib3.BaseHTTPResponse) -> bytes:
+    """The whole body of a response; its connection goes back to the pool."""
+    try:
+        return resp.data
+    finally:
+        resp.release_conn()
+
+
 class Transport:
     """Sends requests through ``api_client``'s pool with the configuration's credentials."""
 
@@ -162,8 +170,4 @@ class Transport:
         )
         if 200 <= resp.status <= 299:
             return resp
-        try:
-            data = resp.data
-        finally:
-            resp.release_conn()
-        raise status_error_from_response(resp.status, data, resp.headers)
+        raise status_error_from_response(resp.status, read_body(resp), resp.headers)
