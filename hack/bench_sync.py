@@ -1,4 +1,4 @@
-"""Benchmarks for one Job controller sync (jobctl.job_controller.Controller.sync_job).
+"""Benchmarks for one Job controller sync (jobctl.job.job_controller.Controller.sync_job).
 
 - steady state: a Job with 1,000 running pods and an up-to-date status; the sync has
   nothing to write (target <= 2 ms);
@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 from kubernetes.client import V1JobStatus, V1PodCondition, V1UncountedTerminatedPods
 
-from jobctl.clock import FakeClock
 from jobctl.expectations.uid_tracking_expectations import new_uid_tracking_expectations
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.builders import new_job, new_pod_list
 from jobctl.testing.job_harness import JobHarness
 

@@ -3,7 +3,7 @@
 - ``jobctl [flags]`` runs the Job controller against a cluster (see
   ``jobctl.app.controller_manager``); ``jobctl --help`` lists the flags.
 - ``jobctl version`` prints the jobctl version and the Kubernetes release it ports.
-- ``jobctl sync ...`` runs one-off syncs (``jobctl.sync_command``).
+- ``jobctl sync ...`` runs one-off syncs (``jobctl.app.sync_command``).
 
 Exit codes: 0 after a requested shutdown (SIGTERM/SIGINT); 2 for a bad command line;
 1 when the controller cannot start or stops on its own (lost lease, failure). Errors
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_version_text())
         return 0
     if args and args[0] == "sync":
-        from jobctl.sync_command import main as sync_main
+        from jobctl.app.sync_command import main as sync_main
 
         code: int = sync_main(args[1:])
         return code
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
 
     if opts.feature_gates:
-        from jobctl.features import DEFAULT_FEATURE_GATE
+        from jobctl.k8s_libs.features import DEFAULT_FEATURE_GATE
 
         try:
             DEFAULT_FEATURE_GATE.set(opts.feature_gates)

@@ -64,9 +64,9 @@ from jobctl.client.interface import (
     LeaseInterface,
     ListOptions,
 )
-from jobctl.clock import Clock, RealClock
 from jobctl.informers.factory import SharedInformerFactory
-from jobctl.job_controller import new_controller
+from jobctl.job.job_controller import new_controller
+from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.leaderelection import resourcelock
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor, new_leader_healthz_adaptor
 from jobctl.leaderelection.leaderelection import (

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from jobctl.clock import Clock, PassiveClock, RealClock
+from jobctl.k8s_libs.clock import Clock, PassiveClock, RealClock
 from jobctl.workqueue.token_bucket import INF_DURATION, TokenBucket
 
 

@@ -69,7 +69,7 @@ from jobctl.client.transport import (
     resource_path,
     status_error_from_response,
 )
-from jobctl.clock import Clock, RealClock
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 __all__ = [
     "DEFAULT_BURST",

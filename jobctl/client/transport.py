@@ -31,7 +31,7 @@ from kubernetes import client as k8s
 from pydantic import BaseModel
 
 from jobctl.client.errors import StatusError
-from jobctl.clock import Clock, RealClock
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 JSON = "application/json"
 

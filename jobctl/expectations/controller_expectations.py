@@ -16,7 +16,7 @@ Ported: ExpectationsTimeout, ExpKeyFunc, ControllerExpectationsInterface,
 ControllerExpectations, ControlleeExpectations, NewControllerExpectations, UIDSetKeyFunc,
 UIDSet, UIDTrackingControllerExpectations, NewUIDTrackingControllerExpectations.
 The pod control, sorting and filtering half of controller_utils.go lives in
-``jobctl/controller_utils.py``.
+``jobctl/controller/controller_utils.py``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from jobctl.clock import PassiveClock, RealClock
 from jobctl.informers.store import Store, new_store
+from jobctl.k8s_libs.clock import PassiveClock, RealClock
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jobctl import features
-from jobctl.clock import Clock, RealClock
 from jobctl.informers.delta_fifo import (
     ADDED,
     BOOKMARK,
@@ -70,6 +68,8 @@ from jobctl.informers.store import (
     object_to_name,
     parse_object_name,
 )
+from jobctl.k8s_libs import features
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 if TYPE_CHECKING:
     from jobctl.informers.shared_informer import DoneChecker

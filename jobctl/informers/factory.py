@@ -37,7 +37,6 @@ from jobctl.client.interface import (
     RawTransform,
     WatchInterface,
 )
-from jobctl.clock import Clock
 from jobctl.informers.delta_fifo import TransformFunc
 from jobctl.informers.index import NAMESPACE_INDEX, Indexers, meta_namespace_index_func
 from jobctl.informers.listers import JobLister, PodLister, new_job_lister, new_pod_lister
@@ -50,6 +49,7 @@ from jobctl.informers.shared_informer import (
     new_shared_index_informer_with_options,
     wait_for,
 )
+from jobctl.k8s_libs.clock import Clock
 
 # Port of internalinterfaces.TweakListOptionsFunc: edits the options of every list/watch.
 TweakListOptionsFunc = Callable[[ListOptions], None]

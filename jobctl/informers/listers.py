@@ -18,7 +18,7 @@ from kubernetes.client import V1Job, V1ObjectMeta, V1Pod
 from jobctl.client.errors import new_not_found
 from jobctl.informers.index import NAMESPACE_INDEX, Indexer
 from jobctl.informers.store import Store, accessor
-from jobctl.labels import Selector, everything, label_selector_as_selector, matches_nothing
+from jobctl.k8s_libs.labels import Selector, everything, label_selector_as_selector, matches_nothing
 
 _log = logging.getLogger(__name__)
 

@@ -56,10 +56,10 @@ from jobctl.client.interface import (
     ObjectList,
     WatchInterface,
 )
-from jobctl.clock import Clock, RealClock
 from jobctl.informers.index import NAMESPACE_INDEX, Indexer, meta_namespace_index_func
 from jobctl.informers.listwatch import ListerWatcher
 from jobctl.informers.store import accessor, meta_namespace_key_func, new_indexer
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 _log = logging.getLogger(__name__)
 

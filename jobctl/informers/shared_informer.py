@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from jobctl import features
-from jobctl.clock import Clock, RealClock
 from jobctl.informers.controller import (
     Config,
     Controller,
@@ -50,6 +48,8 @@ from jobctl.informers.reflector import (
 )
 from jobctl.informers.store import Store, new_indexer
 from jobctl.informers.synctrack import SingleFileTracker
+from jobctl.k8s_libs import features
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 _log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from jobctl.client import errors
-from jobctl.clock import Clock, RealClock, Timer
+from jobctl.k8s_libs.clock import Clock, RealClock, Timer
 from jobctl.leaderelection import resourcelock as rl
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor
 from jobctl.leaderelection.metrics import (

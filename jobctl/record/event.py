@@ -35,7 +35,7 @@ from jobctl.client.errors import (
     is_already_exists,
 )
 from jobctl.client.interface import ADDED, STRATEGIC_MERGE_PATCH, CoreV1Interface
-from jobctl.clock import Clock, PassiveClock, RealClock
+from jobctl.k8s_libs.clock import Clock, PassiveClock, RealClock
 from jobctl.record.events_cache import (
     EventAggregatorKeyFunc,
     EventAggregatorMessageFunc,

@@ -30,7 +30,7 @@ from jobctl.client.flowcontrol import (
     PassiveRateLimiter,
     new_token_bucket_passive_rate_limiter_with_clock,
 )
-from jobctl.clock import PassiveClock, RealClock
+from jobctl.k8s_libs.clock import PassiveClock, RealClock
 
 if TYPE_CHECKING:
     from jobctl.record.event import CorrelatorOptions

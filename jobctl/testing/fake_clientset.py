@@ -40,7 +40,6 @@ from typing import Any, Generic, TypeVar
 from kubernetes.client import CoreV1Event, V1Job, V1Lease, V1ObjectMeta, V1Pod
 from pydantic import BaseModel
 
-from jobctl import labels
 from jobctl.client.decode import DecodeError, decode_object
 from jobctl.client.errors import (
     REASON_BAD_REQUEST,
@@ -64,6 +63,7 @@ from jobctl.client.interface import (
     RawTransform,
     WatchEvent,
 )
+from jobctl.k8s_libs import labels
 
 __all__ = [
     "Action",

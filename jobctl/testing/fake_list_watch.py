@@ -40,7 +40,7 @@ from jobctl.client.interface import (
     WatchEvent,
     WatchInterface,
 )
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 
 
 class FakeWatcher:

@@ -712,7 +712,7 @@ def validate_counter_metric(
 
 def reset_metrics() -> None:
     """Port of resetMetrics: clear the counters the tests look at."""
-    from jobctl import metrics
+    from jobctl.job import metrics
 
     for counter in (
         metrics.terminated_pods_tracking_finalizer_total,
@@ -767,9 +767,9 @@ def start_job_controller_and_wait_for_caches(
     ``wrap_client`` stands in for rest.Config.WrapTransport: it wraps the controller's
     clientset (e.g. to hold back a request).
     """
-    from jobctl import job_controller
     from jobctl.client.real import load_configuration, new_for_config
     from jobctl.informers.factory import SharedInformerFactory
+    from jobctl.job import job_controller
 
     configuration = load_configuration(str(kubeconfig), None, None)
     informer_client = new_for_config(

@@ -49,14 +49,14 @@ from kubernetes.client import (
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from jobctl.clock import FakeClock
-from jobctl.controller_utils import KEY_FUNC, FakePodControl
+from jobctl.controller.controller_utils import KEY_FUNC, FakePodControl
 from jobctl.expectations.controller_expectations import (
     ControllerExpectations,
     new_controller_expectations,
 )
 from jobctl.informers.factory import SharedInformerFactory
-from jobctl.job_controller import Controller, new_controller_with_clock
+from jobctl.job.job_controller import Controller, new_controller_with_clock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.record.fake import FakeRecorder, new_fake_recorder
 from jobctl.testing.builders import (
     JOB_COMPLETION_INDEX_ANNOTATION,

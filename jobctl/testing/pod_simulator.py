@@ -58,7 +58,7 @@ from jobctl.client.interface import (
     Interface,
     ListOptions,
 )
-from jobctl.clock import Clock, RealClock
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Hashable
 from typing import Any, Generic, Protocol, TypeVar
 
-from jobctl.clock import Clock
+from jobctl.k8s_libs.clock import Clock
 from jobctl.workqueue.token_bucket import TokenBucket
 
 T = TypeVar("T", bound=Hashable)

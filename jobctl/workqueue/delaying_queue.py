@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from jobctl.clock import Clock, RealClock
+from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.workqueue.metrics import MetricsProvider, RetryMetrics, _new_retry_metrics
 from jobctl.workqueue.queue import (
     Interface,

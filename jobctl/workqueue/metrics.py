@@ -18,7 +18,7 @@ from typing import Generic, Protocol, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from jobctl.clock import PassiveClock
+from jobctl.k8s_libs.clock import PassiveClock
 
 T = TypeVar("T", bound=Hashable)
 T_contra = TypeVar("T_contra", bound=Hashable, contravariant=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from jobctl.clock import Clock, RealClock
+from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.workqueue.default_rate_limiters import TypedRateLimiter
 from jobctl.workqueue.delaying_queue import (
     DelayingInterface,

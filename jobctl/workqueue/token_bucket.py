@@ -17,7 +17,7 @@ import math
 import threading
 from datetime import UTC, datetime, timedelta
 
-from jobctl.clock import Clock, RealClock
+from jobctl.k8s_libs.clock import Clock, RealClock
 
 # Port of rate.Inf: a rate that allows every event.
 INF = math.inf

@@ -27,7 +27,7 @@ from jobctl.app.controller_manager import (
 )
 from jobctl.app.options import JobctlOptions, parse_args
 from jobctl.client import errors
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.fake_clientset import Action, FakeClientset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -70,9 +70,9 @@ def test_sync_subcommand_dispatches(monkeypatch: pytest.MonkeyPatch) -> None:
         seen.append(argv)
         return 3
 
-    module = types.ModuleType("jobctl.sync_command")
+    module = types.ModuleType("jobctl.app.sync_command")
     module.main = fake_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "jobctl.sync_command", module)
+    monkeypatch.setitem(sys.modules, "jobctl.app.sync_command", module)
     assert main(["sync", "--namespace", "ns", "job-a"]) == 3
     assert seen == [["--namespace", "ns", "job-a"]]
 

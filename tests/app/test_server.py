@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from jobctl import metrics as job_metrics
 from jobctl.app.controller_manager import new_registry
 from jobctl.app.server import HealthServer
-from jobctl.clock import FakeClock
+from jobctl.job import metrics as job_metrics
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.leaderelection import resourcelock as rl
 from jobctl.leaderelection.healthzadaptor import new_leader_healthz_adaptor
 from jobctl.leaderelection.leaderelection import LeaderElectionConfig, LeaderElector

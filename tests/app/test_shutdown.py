@@ -34,7 +34,7 @@ from jobctl.app.controller_manager import (
 from jobctl.app.options import JobctlOptions
 from jobctl.app.server import HealthServer
 from jobctl.client import errors
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.leaderelection.metrics import PrometheusMetricsProvider
 from jobctl.record import new_broadcaster
 from jobctl.testing.fake_clientset import Action, FakeClientset

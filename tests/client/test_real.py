@@ -52,7 +52,7 @@ from jobctl.client.real import (
     map_exception,
     new_for_config,
 )
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 
 
 def raw_pod(name: str = "pod-a", namespace: str = "ns") -> dict[str, Any]:

@@ -18,7 +18,7 @@ from jobctl.client.transport import (
     resource_path,
     status_error_from_response,
 )
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from tests.client.test_real import raw_pod, recording_clientset
 
 

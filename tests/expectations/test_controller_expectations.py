@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobctl.clock import FakeClock
 from jobctl.expectations.controller_expectations import (
     EXPECTATIONS_TIMEOUT,
     ControlleeExpectations,
@@ -26,6 +25,7 @@ from jobctl.expectations.controller_expectations import (
     new_controller_expectations,
     new_uid_tracking_controller_expectations,
 )
+from jobctl.k8s_libs.clock import FakeClock
 
 FAKE_TIME = datetime(2009, 11, 10, 23, 0, 0, tzinfo=UTC)
 RC_KEY = "default/foobar"

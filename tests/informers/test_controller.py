@@ -21,9 +21,7 @@ from typing import Any
 import pytest
 from kubernetes.client import V1ConfigMap, V1ObjectMeta, V1Pod, V1PodSpec
 
-from jobctl import features
 from jobctl.client.interface import ListOptions, WatchInterface
-from jobctl.clock import FakeClock
 from jobctl.informers.controller import (
     Config,
     Controller,
@@ -64,6 +62,8 @@ from jobctl.informers.store import (
     new_store,
     object_to_name,
 )
+from jobctl.k8s_libs import features
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.fake_list_watch import ClockStepper, FakeControllerSource, wait_until
 
 

@@ -13,7 +13,6 @@ from kubernetes.client import V1Job, V1JobSpec, V1ObjectMeta, V1Pod, V1PodTempla
 
 from jobctl.client.decode import drop_managed_fields
 from jobctl.client.interface import ListOptions
-from jobctl.clock import FakeClock
 from jobctl.informers.controller import ResourceEventHandlerFuncs
 from jobctl.informers.factory import (
     SharedInformerFactory,
@@ -28,7 +27,8 @@ from jobctl.informers.factory import (
 )
 from jobctl.informers.index import NAMESPACE_INDEX
 from jobctl.informers.shared_informer import _SharedIndexInformer
-from jobctl.labels import everything
+from jobctl.k8s_libs.clock import FakeClock
+from jobctl.k8s_libs.labels import everything
 from jobctl.testing.fake_clientset import FakeClientset
 from jobctl.testing.fake_list_watch import wait_until
 

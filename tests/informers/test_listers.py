@@ -37,7 +37,7 @@ from jobctl.informers.listers import (
     new_pod_lister,
 )
 from jobctl.informers.store import Store, accessor, meta_namespace_key_func, new_indexer, new_store
-from jobctl.labels import Selector, everything, nothing, parse, selector_from_set
+from jobctl.k8s_libs.labels import Selector, everything, nothing, parse, selector_from_set
 
 
 def _must_create_store(num_objects: int, num_matching: int, labels: dict[str, str]) -> Store:

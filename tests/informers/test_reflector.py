@@ -45,7 +45,6 @@ from jobctl.client.interface import (
     WatchEvent,
     WatchInterface,
 )
-from jobctl.clock import Clock, FakeClock, RealClock
 from jobctl.informers import reflector as reflector_mod
 from jobctl.informers.fifo import FIFO, new_fifo
 from jobctl.informers.listwatch import ListWatch
@@ -66,6 +65,7 @@ from jobctl.informers.reflector import (
     new_reflector_with_options,
 )
 from jobctl.informers.store import Store, meta_namespace_key_func, new_store
+from jobctl.k8s_libs.clock import Clock, FakeClock, RealClock
 from jobctl.testing.fake_list_watch import (
     ClockStepper,
     FakeWatcher,

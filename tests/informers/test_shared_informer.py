@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 from kubernetes.client import V1ObjectMeta, V1Pod
 
-from jobctl.clock import FakeClock
 from jobctl.informers.controller import ResourceEventHandlerDetailedFuncs, ResourceEventHandlerFuncs
 from jobctl.informers.reflector import Reflector
 from jobctl.informers.shared_informer import (
@@ -43,6 +42,7 @@ from jobctl.informers.shared_informer import (
     wait_for_cache_sync,
     wait_for_named_cache_sync,
 )
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.fake_list_watch import ClockStepper, FakeControllerSource, wait_until
 
 

@@ -92,7 +92,7 @@ def job_controller(control_plane: ControlPlane, namespace: str) -> Iterator[JobC
 @pytest.fixture
 def fast_pod_failure_backoff(monkeypatch: pytest.MonkeyPatch) -> float:
     """Upstream's setDurationDuringTest(&DefaultJobPodFailureBackOff, fastPodFailureBackoff)."""
-    from jobctl import job_controller as jc
+    from jobctl.job import job_controller as jc
 
     monkeypatch.setattr(jc, "DEFAULT_JOB_POD_FAILURE_BACK_OFF", 0.1)
     return 0.1

@@ -34,10 +34,11 @@ from kubernetes.client import (
     V1SuccessPolicyRule,
 )
 
-from jobctl import features, metrics
-from jobctl import job_controller as jc
 from jobctl.client import errors
 from jobctl.client.interface import DeleteOptions, Interface
+from jobctl.job import job_controller as jc
+from jobctl.job import metrics
+from jobctl.k8s_libs import features
 from jobctl.testing.control_plane import ControlPlane
 from jobctl.testing.integration_util import (
     FOREVER_TEST_TIMEOUT,

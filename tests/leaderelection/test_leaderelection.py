@@ -19,7 +19,7 @@ from kubernetes.client import V1Lease, V1LeaseSpec, V1ObjectMeta
 from prometheus_client import CollectorRegistry
 
 from jobctl.client import errors
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.leaderelection import resourcelock as rl
 from jobctl.leaderelection.healthzadaptor import new_leader_healthz_adaptor
 from jobctl.leaderelection.leaderelection import (

@@ -28,7 +28,7 @@ from kubernetes.client import (
 from jobctl.client import errors
 from jobctl.client.errors import StatusError
 from jobctl.client.interface import WatchEvent
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.record import (
     EVENT_TYPE_NORMAL,
     EVENT_TYPE_WARNING,

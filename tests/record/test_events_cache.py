@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from kubernetes.client import CoreV1Event, V1EventSource, V1ObjectMeta, V1ObjectReference
 
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.record.event import CorrelatorOptions
 from jobctl.record.events_cache import (
     DEFAULT_AGGREGATE_INTERVAL_IN_SECONDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.workqueue.default_rate_limiters import (
     RateLimiter,
     TypedBucketRateLimiter,

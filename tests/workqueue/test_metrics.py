@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.workqueue.default_rate_limiters import new_item_exponential_failure_rate_limiter
 from jobctl.workqueue.delaying_queue import DelayingQueueConfig, new_delaying_queue_with_config
 from jobctl.workqueue.metrics import (

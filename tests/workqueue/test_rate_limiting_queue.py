@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobctl.clock import FakeClock
+from jobctl.k8s_libs.clock import FakeClock
 from jobctl.workqueue.default_rate_limiters import (
     new_item_exponential_failure_rate_limiter,
     new_typed_item_exponential_failure_rate_limiter,

@@ -1,0 +1,82 @@
+"""Success policy matching: port of pkg/controller/job/success_policy.go."""
+
+from __future__ import annotations
+
+from kubernetes.client import V1Job, V1JobCondition, V1SuccessPolicy
+
+from jobctl.job.indexed_job_utils import OrderedIntervals, parse_indexes_from_string
+
+# batch/v1 JobSuccessCriteriaMet condition type.
+JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
+_CONDITION_TRUE = "True"
+
+
+def match_success_policy(
+    success_policy: V1SuccessPolicy | None, completions: int, succeeded_indexes: OrderedIntervals
+) -> tuple[str, bool]:
+    """Port of matchSuccessPolicy: the first rule the succeeded indexes satisfy.
+
+    Returns ``("Matched rules at index <i>", True)`` for the first satisfied rule, or
+    ``("", False)``. Rules whose ``succeededIndexes`` does not parse to any index are skipped.
+    """
+    if success_policy is None or len(succeeded_indexes) == 0:
+        return "", False
+    rules_matched_msg = "Matched rules at index"
+    for index, rule in enumerate(success_policy.rules or []):
+        if rule.succeeded_indexes is not None:
+            required_indexes = parse_indexes_from_string(rule.succeeded_indexes, completions)
+            if len(required_indexes) == 0:
+                continue
+            if match_succeeded_indexes_rule(
+                required_indexes, succeeded_indexes, rule.succeeded_count
+            ):
+                return f"{rules_matched_msg} {index}", True
+        elif rule.succeeded_count is not None and succeeded_indexes.total() >= rule.succeeded_count:
+            return f"{rules_matched_msg} {index}", True
+    return "", False
+
+
+def has_success_criteria_met_condition(job: V1Job) -> V1JobCondition | None:
+    """Port of hasSuccessCriteriaMetCondition: the Job's True SuccessCriteriaMet condition."""
+    from jobctl.job.job_controller import find_condition_by_type
+
+    conditions = job.status.conditions if job.status is not None else None
+    success_criteria_met = find_condition_by_type(conditions, JOB_SUCCESS_CRITERIA_MET)
+    if success_criteria_met is not None and success_criteria_met.status == _CONDITION_TRUE:
+        return success_criteria_met
+    return None
+
+
+def is_success_criteria_met_condition(cond: V1JobCondition | None) -> bool:
+    """Port of isSuccessCriteriaMetCondition: a True SuccessCriteriaMet condition."""
+    return (
+        cond is not None
+        and cond.type == JOB_SUCCESS_CRITERIA_MET
+        and cond.status == _CONDITION_TRUE
+    )
+
+
+def match_succeeded_indexes_rule(
+    rule_indexes: OrderedIntervals,
+    succeeded_indexes: OrderedIntervals,
+    succeeded_count: int | None,
+) -> bool:
+    """Port of matchSucceededIndexesRule: every rule index succeeded, or at least
+    ``succeeded_count`` of them did. Walks both interval lists once, summing overlaps."""
+    contains = succeeded_pointer = rule_pointer = 0
+    while rule_pointer < len(rule_indexes) and succeeded_pointer < len(succeeded_indexes):
+        rule = rule_indexes[rule_pointer]
+        succeeded = succeeded_indexes[succeeded_pointer]
+        overlap = min(rule.last, succeeded.last) - max(rule.first, succeeded.first) + 1
+        if overlap > 0:
+            contains += overlap
+        if succeeded.last < rule.last:
+            succeeded_pointer += 1
+        elif succeeded.last > rule.last:
+            rule_pointer += 1
+        else:
+            succeeded_pointer += 1
+            rule_pointer += 1
+    return contains == rule_indexes.total() or (
+        succeeded_count is not None and contains >= succeeded_count
+    )

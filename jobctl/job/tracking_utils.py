@@ -1,0 +1,48 @@
+"""Tracking-finalizer helpers: port of the pod helpers of pkg/controller/job/tracking_utils.go.
+
+The ``uidTrackingExpectations`` half of that file lives in
+``jobctl.expectations.uid_tracking_expectations``.
+"""
+
+from __future__ import annotations
+
+from kubernetes.client import V1Pod
+
+from jobctl.job import metrics
+
+# batch/v1 JobTrackingFinalizer: set on every pod the controller creates until the pod's
+# outcome is recorded in the Job status.
+JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+
+_POD_SUCCEEDED = "Succeeded"
+_POD_FAILED = "Failed"
+
+
+def has_job_tracking_finalizer(pod: V1Pod) -> bool:
+    """Port of hasJobTrackingFinalizer: the pod still carries the job-tracking finalizer."""
+    finalizers = pod.metadata.finalizers if pod.metadata is not None else None
+    return JOB_TRACKING_FINALIZER in (finalizers or [])
+
+
+def record_finished_pod_with_tracking_finalizer(
+    old_pod: V1Pod | None, new_pod: V1Pod | None
+) -> None:
+    """Port of recordFinishedPodWithTrackingFinalizer.
+
+    Counts a pod entering (``add``) or leaving (``delete``) the state "finished and still
+    holding the tracking finalizer"; either pod may be None (creation, deletion).
+    """
+    was = is_finished_pod_with_tracking_finalizer(old_pod)
+    now = is_finished_pod_with_tracking_finalizer(new_pod)
+    if was == now:
+        return
+    event = metrics.ADD if now else metrics.DELETE
+    metrics.terminated_pods_tracking_finalizer_total.labels(event).inc()
+
+
+def is_finished_pod_with_tracking_finalizer(pod: V1Pod | None) -> bool:
+    """Port of isFinishedPodWithTrackingFinalizer: terminal phase and finalizer present."""
+    if pod is None:
+        return False
+    phase = pod.status.phase if pod.status is not None else None
+    return phase in (_POD_FAILED, _POD_SUCCEEDED) and has_job_tracking_finalizer(pod)

@@ -1,0 +1,926 @@
+"""Port of TestSyncJobWithJobBackoffLimitPerIndex (pkg/controller/job/job_controller_test.go)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from kubernetes.client import (
+    V1Container,
+    V1ContainerState,
+    V1ContainerStateTerminated,
+    V1ContainerStatus,
+    V1Job,
+    V1JobCondition,
+    V1JobSpec,
+    V1JobStatus,
+    V1LabelSelector,
+    V1ObjectMeta,
+    V1PodFailurePolicy,
+    V1PodFailurePolicyOnExitCodesRequirement,
+    V1PodFailurePolicyRule,
+    V1PodSpec,
+    V1PodStatus,
+    V1PodTemplateSpec,
+    V1UncountedTerminatedPods,
+)
+
+from jobctl.job.indexed_job_utils import get_completion_index, is_indexed_job
+from jobctl.k8s_libs import features
+from jobctl.k8s_libs.clock import FakeClock
+from jobctl.testing.builders import PodBuilder, build_pod
+from jobctl.testing.job_harness import JobHarness, status_view, z
+
+now = datetime.now(UTC)
+valid_object_meta = z(V1ObjectMeta, name="foobar", uid=str(uuid.uuid4()), namespace="default")
+valid_selector = z(V1LabelSelector, match_labels={"foo": "bar"})
+valid_template = z(
+    V1PodTemplateSpec,
+    metadata=z(V1ObjectMeta, labels={"foo": "bar"}),
+    spec=z(V1PodSpec, containers=[z(V1Container, image="foo/bar")]),
+)
+
+BACKOFF_LIMIT_PER_INDEX_CASES = {
+    "successful job after a single failure within index": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a1")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("a2")
+            .index("0")
+            .phase("Succeeded")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=1,
+            succeeded=2,
+            terminating=0,
+            completed_indexes="0,1",
+            failed_indexes="",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="SuccessCriteriaMet",
+                    status="True",
+                    reason="CompletionsReached",
+                    message="Reached expected number of succeeded pods",
+                ),
+                z(
+                    V1JobCondition,
+                    type="Complete",
+                    status="True",
+                    reason="CompletionsReached",
+                    message="Reached expected number of succeeded pods",
+                ),
+            ],
+        ),
+    ),
+    "single failed pod, not counted as the replacement pod creation is delayed": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=2,
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            failed_indexes="",
+        ),
+    ),
+    "single failed pod replaced already": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("0")
+            .phase("Pending")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=2,
+            failed=1,
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            failed_indexes="",
+        ),
+    ),
+    "replacement pod creation delayed by per-index backoff while another index runs": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Running")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .status(
+                z(
+                    V1PodStatus,
+                    phase="Failed",
+                    container_statuses=[
+                        z(
+                            V1ContainerStatus,
+                            name="x",
+                            state=z(
+                                V1ContainerState,
+                                terminated=z(V1ContainerStateTerminated, finished_at=now),
+                            ),
+                        )
+                    ],
+                )
+            )
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=1,
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            failed_indexes="",
+        ),
+    ),
+    "single failed index due to exceeding the backoff limit per index, the job continues": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=1,
+            failed=1,
+            failed_indexes="0",
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+        ),
+    ),
+    "single failed index due to FailIndex action, the job continues": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+                pod_failure_policy=z(
+                    V1PodFailurePolicy,
+                    rules=[
+                        z(
+                            V1PodFailurePolicyRule,
+                            action="FailIndex",
+                            on_exit_codes=z(
+                                V1PodFailurePolicyOnExitCodesRequirement, operator="In", values=[3]
+                            ),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .status(
+                z(
+                    V1PodStatus,
+                    phase="Failed",
+                    container_statuses=[
+                        z(
+                            V1ContainerStatus,
+                            state=z(
+                                V1ContainerState,
+                                terminated=z(V1ContainerStateTerminated, exit_code=3),
+                            ),
+                        )
+                    ],
+                )
+            )
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=1,
+            failed=1,
+            failed_indexes="0",
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+        ),
+    ),
+    "job failed index due to FailJob action": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=6,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+                pod_failure_policy=z(
+                    V1PodFailurePolicy,
+                    rules=[
+                        z(
+                            V1PodFailurePolicyRule,
+                            action="FailJob",
+                            on_exit_codes=z(
+                                V1PodFailurePolicyOnExitCodesRequirement, operator="In", values=[3]
+                            ),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .status(
+                z(
+                    V1PodStatus,
+                    phase="Failed",
+                    container_statuses=[
+                        z(
+                            V1ContainerStatus,
+                            name="x",
+                            state=z(
+                                V1ContainerState,
+                                terminated=z(V1ContainerStateTerminated, exit_code=3),
+                            ),
+                        )
+                    ],
+                )
+            )
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=0,
+            failed=1,
+            failed_indexes="",
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="PodFailurePolicy",
+                    message="Container x for pod default/mypod-0 failed with exit code 3 matching FailJob rule at index 0",  # noqa: E501
+                ),
+                z(
+                    V1JobCondition,
+                    type="Failed",
+                    status="True",
+                    reason="PodFailurePolicy",
+                    message="Container x for pod default/mypod-0 failed with exit code 3 matching FailJob rule at index 0",  # noqa: E501
+                ),
+            ],
+        ),
+    ),
+    "job pod failure ignored due to matching Ignore action": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=6,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+                pod_failure_policy=z(
+                    V1PodFailurePolicy,
+                    rules=[
+                        z(
+                            V1PodFailurePolicyRule,
+                            action="Ignore",
+                            on_exit_codes=z(
+                                V1PodFailurePolicyOnExitCodesRequirement, operator="In", values=[3]
+                            ),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .status(
+                z(
+                    V1PodStatus,
+                    phase="Failed",
+                    container_statuses=[
+                        z(
+                            V1ContainerStatus,
+                            name="x",
+                            state=z(
+                                V1ContainerState,
+                                terminated=z(V1ContainerStateTerminated, exit_code=3),
+                            ),
+                        )
+                    ],
+                )
+            )
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod
+        ],
+        want_status=z(
+            V1JobStatus,
+            active=2,
+            failed=0,
+            failed_indexes="",
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+        ),
+    ),
+    "job failed due to exceeding backoffLimit before backoffLimitPerIndex": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=1,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Failed")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=2,
+            succeeded=0,
+            failed_indexes="",
+            terminating=0,
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="BackoffLimitExceeded",
+                    message="Job has reached the specified backoff limit",
+                ),
+                z(
+                    V1JobCondition,
+                    type="Failed",
+                    status="True",
+                    reason="BackoffLimitExceeded",
+                    message="Job has reached the specified backoff limit",
+                ),
+            ],
+        ),
+    ),
+    "job failed due to failed indexes": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=1,
+            succeeded=1,
+            terminating=0,
+            failed_indexes="0",
+            completed_indexes="1",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="FailedIndexes",
+                    message="Job has failed indexes",
+                ),
+                z(
+                    V1JobCondition,
+                    type="Failed",
+                    status="True",
+                    reason="FailedIndexes",
+                    message="Job has failed indexes",
+                ),
+            ],
+        ),
+    ),
+    "job failed due to exceeding max failed indexes": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=4,
+                completions=4,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+                max_failed_indexes=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("c")
+            .index("2")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("d")
+            .index("3")
+            .phase("Running")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=3,
+            succeeded=1,
+            terminating=1,
+            failed_indexes="0,2",
+            completed_indexes="1",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="MaxFailedIndexesExceeded",
+                    message="Job has exceeded the specified maximal number of failed indexes",
+                )
+            ],
+        ),
+    ),
+    "job failed due to failed indexes; JobManagedBy disabled": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=1,
+            terminating=0,
+            succeeded=1,
+            failed_indexes="0",
+            completed_indexes="1",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="FailedIndexes",
+                    message="Job has failed indexes",
+                ),
+                z(
+                    V1JobCondition,
+                    type="Failed",
+                    status="True",
+                    reason="FailedIndexes",
+                    message="Job has failed indexes",
+                ),
+            ],
+        ),
+    ),
+    "job failed due to failed indexes; JobManagedBy enabled": dict(
+        enable_job_managed_by=True,
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=2,
+                completions=2,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=1,
+            terminating=0,
+            succeeded=1,
+            failed_indexes="0",
+            completed_indexes="1",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="FailedIndexes",
+                    message="Job has failed indexes",
+                ),
+                z(
+                    V1JobCondition,
+                    type="Failed",
+                    status="True",
+                    reason="FailedIndexes",
+                    message="Job has failed indexes",
+                ),
+            ],
+        ),
+    ),
+    "job failed due to exceeding max failed indexes; JobManagedBy disabled": dict(
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=4,
+                completions=4,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+                max_failed_indexes=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("c")
+            .index("2")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("d")
+            .index("3")
+            .phase("Running")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=3,
+            terminating=1,
+            succeeded=1,
+            failed_indexes="0,2",
+            completed_indexes="1",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="MaxFailedIndexesExceeded",
+                    message="Job has exceeded the specified maximal number of failed indexes",
+                )
+            ],
+        ),
+    ),
+    "job failed due to exceeding max failed indexes; JobManagedBy enabled": dict(
+        enable_job_managed_by=True,
+        job=z(
+            V1Job,
+            metadata=valid_object_meta,
+            spec=z(
+                V1JobSpec,
+                selector=valid_selector,
+                template=valid_template,
+                parallelism=4,
+                completions=4,
+                backoff_limit=2147483647,
+                completion_mode="Indexed",
+                backoff_limit_per_index=1,
+                max_failed_indexes=1,
+            ),
+        ),
+        pods=[
+            build_pod()
+            .uid("a")
+            .index("0")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("b")
+            .index("1")
+            .phase("Succeeded")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("c")
+            .index("2")
+            .phase("Failed")
+            .index_failure_count("1")
+            .tracking_finalizer()
+            .pod,
+            build_pod()
+            .uid("d")
+            .index("3")
+            .phase("Running")
+            .index_failure_count("0")
+            .tracking_finalizer()
+            .pod,
+        ],
+        want_status=z(
+            V1JobStatus,
+            failed=3,
+            terminating=1,
+            succeeded=1,
+            failed_indexes="0,2",
+            completed_indexes="1",
+            uncounted_terminated_pods=z(V1UncountedTerminatedPods),
+            conditions=[
+                z(
+                    V1JobCondition,
+                    type="FailureTarget",
+                    status="True",
+                    reason="MaxFailedIndexesExceeded",
+                    message="Job has exceeded the specified maximal number of failed indexes",
+                )
+            ],
+        ),
+    ),
+}
+
+
+def _relevant(status: V1JobStatus | None) -> dict[str, Any]:
+    view = status_view(status)
+    for ignored in ("start_time", "completion_time", "ready"):
+        view.pop(ignored, None)
+    return view
+
+
+@pytest.mark.parametrize(
+    "case", list(BACKOFF_LIMIT_PER_INDEX_CASES.values()), ids=list(BACKOFF_LIMIT_PER_INDEX_CASES)
+)
+def test_sync_job_with_job_backoff_limit_per_index(
+    request: pytest.FixtureRequest, case: dict[str, Any]
+) -> None:
+    gate = features.DEFAULT_FEATURE_GATE
+    enable_job_managed_by = case.get("enable_job_managed_by", False)
+    if not enable_job_managed_by:
+        features.set_feature_gate_emulation_version_during_test(
+            gate, features.Version(1, 34), cleanup=request.addfinalizer
+        )
+    features.set_feature_gate_during_test(
+        gate, features.JOB_MANAGED_BY, enable_job_managed_by, cleanup=request.addfinalizer
+    )
+    h = JobHarness(clock=FakeClock(now))
+    job: V1Job = case["job"].model_copy(deep=True)
+    h.add_job(job)
+    for i, pod in enumerate(case.get("pods") or []):
+        pb = PodBuilder(pod.model_copy(deep=True)).name(f"mypod-{i}").job(job)
+        if is_indexed_job(job):
+            pb.index(str(get_completion_index(pod.metadata.annotations)))
+        pb = pb.tracking_finalizer()
+        h.add_pods([pb.pod])
+
+    result = h.sync_ok(job)
+
+    actual = result.job if result.job is not None else job
+    assert _relevant(actual.status) == _relevant(case["want_status"])

@@ -1,0 +1,193 @@
+"""Tests of what job_controller.py adds beyond job_controller_test.go.
+
+- the controller's use of the consistency store (StaleControllerConsistencyJob; the store
+  itself is tested in test_consistency.py): a sync is refused while the Job cache is older
+  than the controller's last status write;
+- the managedBy name given to the constructor, including the deliberate deviation on
+  Job deletion (pods of a Job another controller manages are not swept);
+- NotFound seen through error wrapping in deleteJobPods, and the pod-write fan-out;
+- the steady-state shortcut of the sync (every pod active): same status as without it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes.client import V1Job, V1JobStatus, V1Pod, V1UncountedTerminatedPods
+
+from jobctl.client.errors import new_not_found
+from jobctl.controller.consistency import ConsistencyError, RealConsistencyStore
+from jobctl.controller.controller_utils import FakePodControl
+from jobctl.job import job_controller, metrics
+from jobctl.job.job_controller import managed_by_external_controller
+from jobctl.testing.builders import new_job, new_pod_list
+from jobctl.testing.job_harness import JobHarness, status_view
+
+
+def test_sync_waits_for_the_cache_to_see_the_status_write() -> None:
+    job = new_job(1, 1, 6, "NonIndexed")
+    with JobHarness(job, capture_status=False) as h:
+        store = h.controller.consistency_store
+        assert isinstance(store, RealConsistencyStore), "StaleControllerConsistencyJob is on"
+        h.add_job(job)
+        h.sync_ok(job)
+        written = h.client.batch_v1().jobs("default").get(job.metadata.name)
+        assert written.status is not None and written.status.active == 1
+        written_rv = written.metadata.resource_version
+
+        # The Job cache (what the store reads) reports an older version: the next sync
+        # is refused.
+        h.job_indexer.bookmark(str(int(written_rv) - 1))
+        metrics.job_requeue_skips.clear()
+        result = h.sync(job)
+        assert isinstance(result.error, ConsistencyError)
+        assert metrics.job_requeue_skips.labels("batch", "jobs")._value.get() == 1
+
+        h.job_indexer.bookmark(written_rv)
+        h.sync_ok(job)
+
+
+def _all_active_job_and_pods() -> tuple[V1Job, list[V1Pod]]:
+    """Three running pods (with the tracking finalizer) of a Job of five completions whose
+    status lists as uncounted a pod whose finalizer is gone and one of the running pods
+    (whose UID stays there while it holds the finalizer)."""
+    job = new_job(3, 5, 6, "NonIndexed")
+    pods = new_pod_list(3, "Running", job)
+    job.status = V1JobStatus(
+        active=3,
+        ready=0,
+        terminating=0,
+        uncounted_terminated_pods=V1UncountedTerminatedPods(
+            succeeded=["gone", pods[0].metadata.uid]
+        ),
+    )
+    return job, pods
+
+
+def test_sync_with_every_pod_active_counts_uncounted_pods() -> None:
+    """The steady-state shortcut (every pod active) still moves uncounted UIDs whose pod
+    lost its finalizer into the counters."""
+    job, pods = _all_active_job_and_pods()
+    with JobHarness() as h:
+        h.add_job(job)
+        h.add_pods(pods)
+        result = h.sync_ok(job)
+        assert result.status is not None
+        # The sync also sets the start time, which is beside the point here.
+        assert status_view(result.status) | {"start_time": None} == status_view(
+            V1JobStatus(
+                active=3,
+                succeeded=1,
+                ready=0,
+                terminating=0,
+                uncounted_terminated_pods=V1UncountedTerminatedPods(
+                    succeeded=[pods[0].metadata.uid]
+                ),
+            )
+        )
+        assert result.created == [] and result.deleted == [] and result.patches == []
+
+
+def test_track_status_all_pods_active_hint_changes_nothing() -> None:
+    """track_job_status_and_remove_finalizers gives the same result with and without the
+    caller's word that every pod is active."""
+    outcomes = []
+    shared_job, pods = _all_active_job_and_pods()
+    for hint in (False, True):
+        job = shared_job.model_copy(deep=True)
+        with JobHarness() as h:
+            key = h.key(job)
+            assert job.status is not None
+            job_ctx = job_controller.SyncJobCtx(
+                job=job,
+                pods=pods,
+                active_pods=list(pods),
+                uncounted=job_controller.new_uncounted_terminated_pods(
+                    job.status.uncounted_terminated_pods
+                ),
+                terminating=0,
+                new_backoff_record=h.controller.pod_backoff_store.new_backoff_record(key, [], []),
+            )
+            h.controller.track_job_status_and_remove_finalizers(
+                job_ctx, False, all_pods_active=hint
+            )
+            outcomes.append(([status_view(s) for s in h.statuses], list(h.pod_control.patches)))
+    assert outcomes[0] == outcomes[1]
+    statuses, patches = outcomes[0]
+    assert [s["succeeded"] for s in statuses] == [1]
+    assert patches == []
+
+
+def test_managed_by_external_controller_name() -> None:
+    job = new_job(1, 1, 6, "NonIndexed")
+    assert managed_by_external_controller(job) is None
+    assert managed_by_external_controller(job, "example.com/mine") == (
+        "kubernetes.io/job-controller"
+    )
+    job.spec.managed_by = "example.com/mine"
+    assert managed_by_external_controller(job, "example.com/mine") is None
+    assert managed_by_external_controller(job) == "example.com/mine"
+
+
+@pytest.mark.parametrize(
+    ("managed_by", "want_sweep"),
+    [(None, True), ("example.com/other", False)],
+    ids=["own job", "job of another controller"],
+)
+def test_delete_job_sweeps_only_own_pods(managed_by: str | None, want_sweep: bool) -> None:
+    job = new_job(1, 1, 6, "NonIndexed")
+    job.spec.managed_by = managed_by
+    job.status = V1JobStatus()
+    with JobHarness() as h:
+        h.controller.delete_job(job)
+        assert h.controller.orphan_queue.len() == (1 if want_sweep else 0)
+        if want_sweep:
+            key, _ = h.controller.orphan_queue.get()
+            assert key.kind == job_controller.ORPHAN_POD_KEY_KIND_SELECTOR
+            assert key.namespace == "default"
+            assert key.value == "foo=bar"
+
+
+class _NotFoundPatchPodControl(FakePodControl):
+    """Patches fail with NotFound (the pod is gone); deletions are recorded."""
+
+    def patch_pod(self, namespace: str, name: str, data: bytes) -> None:
+        super().patch_pod(namespace, name, data)
+        raise new_not_found("pods", name)
+
+
+def test_delete_job_pods_counts_a_gone_pod_as_deleted() -> None:
+    """deleteJobPods checks NotFound through the wrapping of the patch error."""
+    job = new_job(2, 2, 6, "NonIndexed")
+    pods = new_pod_list(3, "Running", job)
+    with JobHarness(pod_control=_NotFoundPatchPodControl()) as h:
+        key = h.key(job)
+        h.controller.expectations.expect_deletions(key, 3)
+        ready, deleted, err = h.controller.delete_job_pods(job, key, pods)
+        assert (ready, deleted, err) == (0, 3, None)
+        # A failed patch ends the attempt: no DELETE, and the expectation is lowered.
+        assert h.pod_control.delete_pod_name == []
+        assert h.controller.expectations.satisfied_expectations(key)
+
+
+def test_fan_out_keeps_the_order_of_results() -> None:
+    with JobHarness() as h:
+        items = list(range(257))
+        assert h.controller._fan_out(lambda i: i * 2, items) == [i * 2 for i in items]
+        assert h.controller._fan_out(lambda i: i, []) == []
+
+
+def test_fan_out_returns_results_in_order_and_raises_after_every_item_ran() -> None:
+    controller = JobHarness().controller
+    assert controller._fan_out(lambda i: i * i, list(range(200))) == [i * i for i in range(200)]
+
+    ran: list[int] = []
+
+    def write(i: int) -> int:
+        ran.append(i)
+        if i == 3:
+            raise RuntimeError("write failed")
+        return i
+
+    with pytest.raises(RuntimeError, match="write failed"):
+        controller._fan_out(write, list(range(100)))
+    assert sorted(ran) == list(range(100))
