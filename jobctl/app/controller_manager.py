@@ -57,6 +57,7 @@ from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
 from jobctl.client import errors, real
+from jobctl.client import metrics as client_metrics
 from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
 from jobctl.client.interface import (
     CoordinationV1Interface,
@@ -170,6 +171,8 @@ def create_config(opts: JobctlOptions, registry: CollectorRegistry | None = None
         user_agent=user_agent_base,
     )
     registry = registry if registry is not None else new_registry()
+    # rest_client_* series, as client-go's first rest client registers them.
+    client_metrics.register(registry)
     # Upstream installs the workqueue provider process-wide at start; first call wins.
     workqueue_metrics.set_provider(workqueue_metrics.PrometheusMetricsProvider(registry))
     broadcaster = new_broadcaster()

@@ -241,11 +241,18 @@ class Transport:
         self._auth: dict[str, str] | None = None
         self._auth_at: datetime | None = None
         self.timeouts = timeouts or DEFAULT_TIMEOUTS
-        self._timeout = urllib3.Timeout(connect=self.timeouts.connect, read=self.timeouts.read_idle)
-        self._watch_timeout = urllib3.Timeout(
-            connect=self.timeouts.connect, read=self.timeouts.watch_idle
-        )
         self._host_of: tuple[str, str] = ("", "")
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The bounds of every request; may be replaced (tests shorten them)."""
+        return self._timeouts
+
+    @timeouts.setter
+    def timeouts(self, timeouts: Timeouts) -> None:
+        self._timeouts = timeouts
+        self._timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.read_idle)
+        self._watch_timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.watch_idle)
 
     @property
     def host(self) -> str:
