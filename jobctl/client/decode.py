@@ -38,6 +38,7 @@ therefore read raw bodies and build models here:
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -151,12 +152,27 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+@functools.cache
+def _field_annotations(model_cls: type[BaseModel]) -> dict[str, Any]:
+    """Every name a field of ``model_cls`` is validated by (wire name, alias, Python
+    name) mapped to its annotation."""
+    names: dict[str, Any] = {}
+    for name, info in model_cls.model_fields.items():
+        names[name] = info.annotation
+        for alias in (info.alias, info.serialization_alias):
+            if alias:
+                names[alias] = info.annotation
+        choices = getattr(info.validation_alias, "choices", None)
+        if choices is None and isinstance(info.validation_alias, str):
+            choices = [info.validation_alias]
+        for choice in choices or ():
+            if isinstance(choice, str):
+                names[choice] = info.annotation
+    return names
+
+
 def _field_annotation(model_cls: type[BaseModel], key: str) -> Any:
-    fields = model_cls.model_fields
-    info = fields.get(key)
-    if info is None:
-        info = next((f for f in fields.values() if f.alias == key), None)
-    return _DELETE if info is None else info.annotation
+    return _field_annotations(model_cls).get(key, _DELETE)
 
 
 def _zero_value(model_cls: type[BaseModel], loc: tuple[int | str, ...]) -> Any:
@@ -355,6 +371,7 @@ def _decode_list(
         try:
             text = body if isinstance(body, str) else body.decode("utf-8")
             data = _scan_list_object(text, _item_decoder(model_cls, transform, items))
+            _list_items(data)  # "items" that is not an array was not scanned: refuse it
         except DecodeError:
             raise
         except (ValueError, IndexError):

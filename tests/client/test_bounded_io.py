@@ -152,7 +152,7 @@ def _job() -> k8s.V1Job:
     return k8s.V1Job(metadata=k8s.V1ObjectMeta(name="j", namespace="ns"))
 
 
-def run_bounded(call: Callable[[], Any]) -> BaseException | Any:
+def run_bounded(call: Callable[[], Any]) -> Any:
     """Run ``call`` in a thread; fail the test if it has not returned within HANG."""
     box: list[Any] = []
 
