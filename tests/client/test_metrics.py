@@ -123,7 +123,8 @@ def test_histogram_buckets_are_cumulative() -> None:
     assert buckets == {"0.1": 2.0, "1.0": 3.0, "+Inf": 4.0}
     (count,) = [s.value for s in family.samples if s.name == "h_count"]
     (total,) = [s.value for s in family.samples if s.name == "h_sum"]
-    assert (count, total) == (4.0, pytest.approx(2.65))
+    assert count == 4.0
+    assert total == pytest.approx(2.65)
 
 
 def test_register_is_idempotent_per_registry() -> None:
