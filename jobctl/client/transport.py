@@ -257,7 +257,12 @@ class Transport:
     @property
     def host(self) -> str:
         """The ``host[:port]`` of the server URL (the ``host`` label of the metrics)."""
-        url = str(self.api_client.configuration.host)
+        url, host = self._host_of
+        if not url:
+            return self._host_for(str(self.api_client.configuration.host))
+        return host
+
+    def _host_for(self, url: str) -> str:
         cached_url, host = self._host_of
         if cached_url != url:
             host = urlsplit(url).netloc or "none"
@@ -322,14 +327,14 @@ class Transport:
         for the caller to map (``jobctl.client.real.map_exception``). Every attempt
         counts in ``rest_client_requests_total``.
         """
-        cfg = self.api_client.configuration
-        url = f"{cfg.host}{path}"
+        base = str(self.api_client.configuration.host)
+        url = f"{base}{path}"
         if query:
             url = f"{url}?{urlencode(query)}"
         deadline = earliest(deadline, current_deadline())
         idle = self.timeouts.watch_idle if watch else self.timeouts.read_idle
         headers = self.headers(content_type if body is not None else None)
-        host = self.host
+        host = self._host_for(base)
         pool = self.api_client.rest_client.pool_manager
         resends = 0
         while True:
