@@ -349,3 +349,14 @@ def test_every_connection_has_tcp_keepalive(mute_after_headers: SilentServer) ->
     finally:
         resp.close()
         resp.release_conn()
+
+
+def test_tls_handshake_with_a_server_that_never_answers_fails(silent: SilentServer) -> None:
+    cfg = k8s.Configuration(host=silent.url.replace("http://", "https://"))
+    cfg.verify_ssl = False
+    cs = new_for_config(cfg, qps=-1)
+    cs.transport.timeouts = SHORT
+    err = run_bounded(lambda: cs.core_v1().pods("ns").get("p"))
+    assert isinstance(err, errors.APIConnectionError), err
+    assert "timed out" in str(err).lower()
+    assert silent.wait_closed_by_client()
