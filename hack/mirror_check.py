@@ -151,7 +151,7 @@ def check(
             groups[(row.module, d.container, row.go_path)].append(
                 (d.def_line, funcs[row.go_func].decl_line, row)
             )
-    for (module, container, go_path), members in sorted(groups.items()):
+    for (module, _container, go_path), members in sorted(groups.items()):
         members.sort(key=lambda m: m[0])
         latest: tuple[int, int, MapRow] | None = None
         for member in members:
