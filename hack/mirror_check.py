@@ -133,7 +133,7 @@ def check(
     for row in mapped.values():
         defs = py.defs(row.module)
         funcs = funcs_of(row.go_path)
-        if defs is None or row.py_name not in defs or funcs is None:
+        if defs is None or row.py_name not in defs or funcs is None or row.go_func not in funcs:
             continue
         d = defs[row.py_name]
         where = f"{_rel(py.path(row.module), py.root)}:{d.def_line}"
@@ -147,10 +147,9 @@ def check(
         ]
         if missing:
             out.append(f"{where}: {row.py_name}: docstring does not name {' and '.join(missing)}")
-        if row.go_func in funcs:
-            groups[(row.module, d.container, row.go_path)].append(
-                (d.def_line, funcs[row.go_func].decl_line, row)
-            )
+        groups[(row.module, d.container, row.go_path)].append(
+            (d.def_line, funcs[row.go_func].decl_line, row)
+        )
     for (module, _container, go_path), members in sorted(groups.items()):
         members.sort(key=lambda m: m[0])
         latest: tuple[int, int, MapRow] | None = None
