@@ -34,6 +34,7 @@ from hack.mirror_lib import (
     MapRow,
     PyDef,
     PySource,
+    go_basename,
     load_gaps,
     load_map,
 )
@@ -54,7 +55,7 @@ section.pair h2 .tests { font-weight: normal; font-size: .78rem; color: #555; }
 .side { min-width: 0; border: 1px solid #d0d7de; border-radius: 4px; }
 .side .label { font-size: .78rem; background: #f6f8fa; padding: .1rem .5rem;
                border-bottom: 1px solid #d0d7de; }
-.code { max-height: calc(100vh - 7.5rem); overflow: auto; }
+.code { max-height: calc(100vh - 9.5rem); overflow: auto; }
 .code.full { max-height: none; }
 .code pre { margin: 0; padding: .3rem .5rem; font-size: 12px; line-height: 1.35;
             tab-size: 4; -moz-tab-size: 4; }
@@ -76,6 +77,10 @@ class TestRef:
 
 def _page_name(go_path: str) -> str:
     return go_path.replace("/", "__") + ".html"
+
+
+def _focus_name(go_path: str, go_func: str) -> str:
+    return go_path.replace("/", "__") + "--" + go_func + ".html"
 
 
 def _test_page_name(test_file: str) -> str:
@@ -202,7 +207,8 @@ def _write_file_page(
     modules = sorted({r.module for r in file_rows.values()})
     used: set[str] = set()
     nav: list[str] = []
-    sections: list[str] = []
+    sections: dict[str, str] = {}
+    focus: list[str] = []
     for f in go.funcs(go_path):
         go_id = _anchor("go", f.name)
         go_code = highlight(
@@ -233,8 +239,11 @@ def _write_file_page(
             used |= {r.file for r in refs[:6]}
             title = (
                 f"<a href='#{f.name}'>{html.escape(f.name)}</a> "
-                f"<a href='#{py_id}'>↔ {html.escape(row.py_name)}</a>{_tests_html(refs)}"
+                f"<a href='#{py_id}'>↔ {html.escape(row.py_name)}</a>"
+                f"<a href='{_focus_name(go_path, f.name)}' class='tests'>open alone</a>"
+                f"{_tests_html(refs)}"
             )
+            focus.append(f.name)
             nav.append(f"<a href='#{f.name}'>{html.escape(f.name)}</a>")
         else:
             gap = gaps_by_file.get(go_path, {}).get(f.name) or gaps_by_file.get(go_path, {}).get(
@@ -247,16 +256,24 @@ def _write_file_page(
             )
             title = f"<a href='#{f.name}'>{html.escape(f.name)}</a> <span class='tests'>gap</span>"
             nav.append(f"<a href='#{f.name}' style='color:#8a4b00'>{html.escape(f.name)}</a>")
-        sections.append(
+        sections[f.name] = (
             f"<section class='pair' id='{html.escape(f.name)}'><h2>{title}</h2>"
             f"<div class='cols'>{go_side}{py_side}</div></section>"
         )
     mods = ", ".join(html.escape(m) for m in modules)
-    header = (
-        f"<a href='index.html'>mirror</a> · <h1>{html.escape(go_path)}</h1> ↔ {mods}"
-        f"<nav>{''.join(nav)}</nav>"
-    )
-    (out / _page_name(go_path)).write_text(_page(go_path, header, "".join(sections)), "utf-8")
+    crumb = f"<a href='index.html'>mirror</a> · <h1>{html.escape(go_path)}</h1> ↔ {mods}"
+    body = "".join(sections.values())
+    page = _page(go_path, f"{crumb}<nav>{''.join(nav)}</nav>", body)
+    (out / _page_name(go_path)).write_text(page, "utf-8")
+    # One page per mirrored function: the pair alone fills the screen.
+    for i, name in enumerate(focus):
+        links = [f"<a href='{_page_name(go_path)}#{name}'>all of {go_basename(go_path)}</a>"]
+        if i > 0:
+            links.insert(0, f"<a href='{_focus_name(go_path, focus[i - 1])}'>← {focus[i - 1]}</a>")
+        if i + 1 < len(focus):
+            links.append(f"<a href='{_focus_name(go_path, focus[i + 1])}'>{focus[i + 1]} →</a>")
+        page = _page(f"{name} ({go_path})", f"{crumb}<nav>{''.join(links)}</nav>", sections[name])
+        (out / _focus_name(go_path, name)).write_text(page, "utf-8")
     return used
 
 
