@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,15 @@ def test_stale_rows_fail(tmp_path: Path) -> None:
         "hack/upstream_functions.txt:6: no Go file mod/gone.go",
         "hack/upstream_functions.txt:6: no Python module pkg.gone",
     ]
+
+
+def test_verify_mirror_without_go_source_says_so_in_one_line(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "hack" / "verify-mirror"
+    env = {**os.environ, "GOMODCACHE": str(tmp_path / "absent")}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("verify-mirror: Go source not found at ")
+    assert done.stderr.count("\n") == 1
