@@ -13,15 +13,17 @@ How it differs from KCM, on purpose:
   after the controller has drained: on SIGTERM/SIGINT the controller stops taking
   work, in-flight syncs finish (bounded by ``--controller-shutdown-timeout``), then
   the lease is released and ``run`` returns normally (exit 0).
-- Losing the lease stops the controller and makes ``run`` raise ``RunError``
-  (exit 1), like KCM's default ``OnStoppedLeading``.
+- Losing the lease (no renewal by the renew deadline) exits the process at once with
+  status 1 after logging "leaderelection lost/stopped", like KCM's default
+  ``OnStoppedLeading``; from the moment leadership ends, workers take no new key (the
+  job queues are gated on it).
 - Start-up probes replace the /healthz poll of WaitForAPIServer: listing jobs and
   pods (retried with jittered backoff while the server is unreachable or answers
   5xx/429) and, with the real client, SelfSubjectAccessReviews for the write verbs
   the controller needs. Problems surface as ``StartupError`` with one line of text.
 - The lease lock client bounds each call at max(1s, renew-deadline/2), as
-  resourcelock.NewFromKubeconfig sets the client timeout; the clientset has no
-  request timeout of its own, so calls run on a helper thread.
+  resourcelock.NewFromKubeconfig sets the client timeout (``request_deadline``); the
+  elector additionally bounds every lock call by its own deadline.
 - The shared informers trim objects before decoding them: jobs lose managedFields,
   pods every field the Job controller never reads (``prune_pod_for_job_controller``),
   so the pod cache holds partial pods (see ``create_controller_context``).
@@ -29,11 +31,13 @@ How it differs from KCM, on purpose:
 
 from __future__ import annotations
 
-import concurrent.futures
+import contextlib
 import logging
+import os
 import random
 import re
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -57,6 +61,7 @@ from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
 from jobctl.client import errors, real
+from jobctl.client.deadline import request_deadline
 from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
 from jobctl.client.interface import (
     CoordinationV1Interface,
@@ -77,6 +82,7 @@ from jobctl.leaderelection.leaderelection import (
 from jobctl.leaderelection.metrics import PrometheusMetricsProvider as LeaderMetricsProvider
 from jobctl.record import EventBroadcaster, EventRecorder, EventSinkImpl, new_broadcaster
 from jobctl.workqueue import metrics as workqueue_metrics
+from jobctl.workqueue.gated import GatedQueue
 
 logger = logging.getLogger(__name__)
 
@@ -456,6 +462,8 @@ class ControllerContext:
     options: JobctlOptions
     registry: CollectorRegistry
     resync_period: Callable[[], float]
+    # Set when leadership ends (None without leader election): workers stop taking keys.
+    leading_lost: threading.Event | None = None
 
 
 def create_controller_context(config: Config) -> ControllerContext:
@@ -502,6 +510,9 @@ def new_job_controller(controller_context: ControllerContext) -> tuple[Controlle
         registry=controller_context.registry,
     )
     workers = controller_context.options.concurrent_job_syncs
+    if controller_context.leading_lost is not None:
+        jc.queue = GatedQueue(jc.queue, controller_context.leading_lost)
+        jc.orphan_queue = GatedQueue(jc.orphan_queue, controller_context.leading_lost)
 
     def run(stop: threading.Event) -> None:
         jc.run(stop, workers)
@@ -621,24 +632,16 @@ class _RunState:
 
 
 class _TimeoutLeases:
-    """A LeaseInterface whose get/create/update give up after ``timeout`` seconds."""
+    """A LeaseInterface whose get/create/update run under a ``timeout`` second deadline
+    (the client timeout NewFromKubeconfig sets), on the calling thread."""
 
     def __init__(self, inner: LeaseInterface, timeout: float) -> None:
         self._inner = inner
         self._timeout = timeout
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        try:
-            future = pool.submit(fn, *args)
-            try:
-                return future.result(timeout=self._timeout)
-            except concurrent.futures.TimeoutError:
-                raise TimeoutError(
-                    f"lease request did not complete within {self._timeout:g}s"
-                ) from None
-        finally:
-            pool.shutdown(wait=False)
+        with request_deadline(self._timeout):
+            return fn(*args)
 
     def get(self, name: str) -> Any:
         return self._call(self._inner.get, name)
@@ -698,6 +701,20 @@ class RunHooks:
     # Called with the server once it listens (tests read the bound port).
     on_server_started: Callable[[HealthServer], None] | None = None
     extra_health_checks: list[HealthChecker] = field(default_factory=list)
+    # What OnStoppedLeading calls when the lease is lost (KCM: klog.FlushAndExit(1)).
+    exit_process: Callable[[int], None] = field(default_factory=lambda: flush_and_exit)
+
+
+def flush_and_exit(code: int) -> None:
+    """Port of klog.FlushAndExit: flush the log handlers and end the process now."""
+    # Exiting regardless, as klog does, so a failing flush is ignored.
+    for handler in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            handler.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) -> None:
@@ -759,7 +776,11 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
 
 
 def _run_phase(
-    config: Config, stop: threading.Event, state: _RunState, hooks: RunHooks
+    config: Config,
+    stop: threading.Event,
+    state: _RunState,
+    hooks: RunHooks,
+    leading_lost: threading.Event | None = None,
 ) -> str | None:
     """KCM's inner ``run``: build the controller context and controllers, start the
     informers, run the controllers until ``stop``.
@@ -768,6 +789,7 @@ def _run_phase(
     controllers returning although nobody asked them to stop).
     """
     controller_context = hooks.controller_context_constructor(config)
+    controller_context.leading_lost = leading_lost
     controller, jc = hooks.controller_constructor(controller_context)
     factory = controller_context.informer_factory
     synced: list[Callable[[], bool]] = []
@@ -813,6 +835,8 @@ def _leader_elect_and_run(
     elector_stop = threading.Event()
     work_started = threading.Event()
     work_done = threading.Event()
+    # The controllers returned while still leading (so the election was ended for them).
+    work_ended_first = threading.Event()
     errs: list[str] = []
     errs_lock = threading.Lock()
 
@@ -828,7 +852,7 @@ def _leader_elect_and_run(
 
         threading.Thread(target=link, name="leading-link", daemon=True).start()
         try:
-            problem = _run_phase(config, work_stop, state, hooks)
+            problem = _run_phase(config, work_stop, state, hooks, leading)
             if problem is not None:
                 with errs_lock:
                     errs.append(problem)
@@ -837,6 +861,8 @@ def _leader_elect_and_run(
             with errs_lock:
                 errs.append(f"controllers failed: {err}")
         finally:
+            if not leading.is_set():
+                work_ended_first.set()
             state.set_leading(False)
             work_stop.set()
             work_done.set()
@@ -850,6 +876,9 @@ def _leader_elect_and_run(
             logger.info("leaderelection stopped")
         else:
             logger.error("leaderelection lost/stopped")
+        if not stop.is_set() and not work_ended_first.is_set():
+            # The lease was lost (not given up after the work ended): exit like KCM.
+            hooks.exit_process(1)
 
     elector = new_leader_elector(
         LeaderElectionConfig(
