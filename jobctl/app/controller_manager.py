@@ -32,6 +32,7 @@ How it differs from KCM, on purpose:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import random
@@ -223,22 +224,26 @@ class Permission:
 
 def required_permissions(opts: JobctlOptions) -> list[Permission]:
     """What deploy/rbac.yaml grants: the verbs the Job controller, its event recorder
-    and the leader election lock actually use."""
-    perms = [
-        Permission("get", "batch", "jobs"),
-        Permission("list", "batch", "jobs"),
-        Permission("watch", "batch", "jobs"),
-        Permission("update", "batch", "jobs", "status"),
-        # Only needed when the OwnerReferencesPermissionEnforcement admission plugin is on.
-        Permission("update", "batch", "jobs", "finalizers", optional=True),
-        Permission("list", "", "pods"),
-        Permission("watch", "", "pods"),
-        Permission("create", "", "pods"),
-        Permission("delete", "", "pods"),
-        Permission("patch", "", "pods"),
-        Permission("create", "", "events", optional=True),
-        Permission("patch", "", "events", optional=True),
-    ]
+    and the leader election lock actually use; in namespaced mode the same verbs in
+    each managed namespace (deploy/namespaced/)."""
+    perms: list[Permission] = []
+    for ns in opts.namespaces or [""]:
+        perms += [
+            Permission("get", "batch", "jobs", namespace=ns),
+            Permission("list", "batch", "jobs", namespace=ns),
+            Permission("watch", "batch", "jobs", namespace=ns),
+            Permission("update", "batch", "jobs", "status", namespace=ns),
+            # Only needed when the OwnerReferencesPermissionEnforcement admission plugin
+            # is on.
+            Permission("update", "batch", "jobs", "finalizers", namespace=ns, optional=True),
+            Permission("list", "", "pods", namespace=ns),
+            Permission("watch", "", "pods", namespace=ns),
+            Permission("create", "", "pods", namespace=ns),
+            Permission("delete", "", "pods", namespace=ns),
+            Permission("patch", "", "pods", namespace=ns),
+            Permission("create", "", "events", namespace=ns, optional=True),
+            Permission("patch", "", "events", namespace=ns, optional=True),
+        ]
     if opts.leader_elect:
         ns = opts.leader_elect_resource_namespace
         name = opts.leader_elect_resource_name
@@ -331,12 +336,14 @@ def wait_for_api_server(
     clock: Clock | None = None,
     host: str = "",
     sleep: Callable[[float], None] | None = None,
+    namespaces: Sequence[str] = (),
 ) -> None:
     """Port of WaitForAPIServer, probing with the calls the informers will make.
 
-    Lists one job and one pod in all namespaces, retrying transient failures with a
-    jittered exponential backoff for up to ``timeout`` seconds (measured on ``clock``).
-    Raises StartupError with one line on a permanent failure or when time runs out.
+    Lists one job and one pod in all namespaces (or in each of ``namespaces``),
+    retrying transient failures with a jittered exponential backoff for up to
+    ``timeout`` seconds (measured on ``clock``). Raises StartupError with one line on a
+    permanent failure or when time runs out.
     """
     clk = clock or RealClock()
     start = clk.now()
@@ -344,13 +351,19 @@ def wait_for_api_server(
     def out_of_time(state: tenacity.RetryCallState) -> bool:
         return clk.since(start) >= timeout
 
-    probes: list[tuple[str, Callable[[], object]]] = [
-        (
-            "list jobs.batch cluster-wide",
-            lambda: client.batch_v1().jobs("").list(ListOptions(limit=1)),
-        ),
-        ("list pods cluster-wide", lambda: client.core_v1().pods("").list(ListOptions(limit=1))),
-    ]
+    def list_jobs(ns: str) -> Callable[[], object]:
+        return lambda: client.batch_v1().jobs(ns).list(ListOptions(limit=1))
+
+    def list_pods(ns: str) -> Callable[[], object]:
+        return lambda: client.core_v1().pods(ns).list(ListOptions(limit=1))
+
+    probes: list[tuple[str, Callable[[], object]]] = []
+    for ns in namespaces or [""]:
+        where = f"in namespace {ns}" if ns else "cluster-wide"
+        probes += [
+            (f"list jobs.batch {where}", list_jobs(ns)),
+            (f"list pods {where}", list_pods(ns)),
+        ]
 
     def log_retry(state: tenacity.RetryCallState) -> None:
         logger.debug(
@@ -377,7 +390,11 @@ def wait_for_api_server(
             raise StartupError(message) from None
 
 
-def check_permissions(reviewer: AccessReviewer | None, permissions: Sequence[Permission]) -> None:
+def check_permissions(
+    reviewer: AccessReviewer | None,
+    permissions: Sequence[Permission],
+    manifests: str = "deploy/rbac.yaml",
+) -> None:
     """Ask the API server whether each permission is granted; raise StartupError naming
     every missing required one (optional ones are only logged)."""
     if reviewer is None:
@@ -396,18 +413,25 @@ def check_permissions(reviewer: AccessReviewer | None, permissions: Sequence[Per
             missing.append(p.describe())
     if missing:
         raise StartupError(
-            "missing RBAC permission: not allowed to "
-            + "; ".join(missing)
-            + " (see deploy/rbac.yaml)"
+            "missing RBAC permission: not allowed to " + "; ".join(missing) + f" (see {manifests})"
         )
 
 
 def run_startup_probes(config: Config) -> None:
     """Reachability first, then permissions."""
+    namespaces = config.options.namespaces
     wait_for_api_server(
-        config.client, config.startup_probe_timeout, clock=config.clock, host=config.host
+        config.client,
+        config.startup_probe_timeout,
+        clock=config.clock,
+        host=config.host,
+        namespaces=namespaces,
     )
-    check_permissions(config.access_reviewer, required_permissions(config.options))
+    check_permissions(
+        config.access_reviewer,
+        required_permissions(config.options),
+        "deploy/namespaced/" if namespaces else "deploy/rbac.yaml",
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -464,11 +488,16 @@ class ControllerContext:
     resync_period: Callable[[], float]
     # Set when leadership ends (None without leader election): workers stop taking keys.
     leading_lost: threading.Event | None = None
+    # Namespaced mode: the one namespace this context's informers watch ("" = all).
+    namespace: str = ""
 
 
-def create_controller_context(config: Config) -> ControllerContext:
+def create_controller_context(config: Config, namespace: str = "") -> ControllerContext:
     """Port of CreateControllerContext: the shared informer factory with the
     managedFields-trimming transform, on its own "shared-informers" client.
+
+    With ``namespace`` (namespaced mode, not in KCM) every informer of the factory is
+    limited to that namespace (client-go's WithNamespace).
 
     Not in KCM: the factory's ``raw_transforms`` edit the raw JSON before decoding, so
     the dropped parts are never built as models. Jobs lose managedFields. Pods go
@@ -482,6 +511,7 @@ def create_controller_context(config: Config) -> ControllerContext:
     factory = SharedInformerFactory(
         versioned_client,
         period(),
+        namespace=namespace,
         transform=trim_managed_fields,
         raw_transforms={V1Pod: prune_pod_for_job_controller, V1Job: drop_managed_fields},
     )
@@ -491,6 +521,7 @@ def create_controller_context(config: Config) -> ControllerContext:
         options=config.options,
         registry=config.registry,
         resync_period=period,
+        namespace=namespace,
     )
 
 
@@ -517,7 +548,8 @@ def new_job_controller(controller_context: ControllerContext) -> tuple[Controlle
     def run(stop: threading.Event) -> None:
         jc.run(stop, workers)
 
-    return ControllerLoop(run, "job-controller"), jc
+    ns = controller_context.namespace
+    return ControllerLoop(run, f"job-controller/{ns}" if ns else "job-controller"), jc
 
 
 ControllerConstructor = Callable[[ControllerContext], "tuple[Controller, Any]"]
@@ -694,9 +726,8 @@ class RunHooks:
     """Seams for tests: the controller constructor, the identity, the server."""
 
     controller_constructor: ControllerConstructor = new_job_controller
-    controller_context_constructor: Callable[[Config], ControllerContext] = (
-        create_controller_context
-    )
+    # Called as (config) or, in namespaced mode, (config, namespace).
+    controller_context_constructor: Callable[..., ControllerContext] = create_controller_context
     identity: str | None = None
     # Called with the server once it listens (tests read the bound port).
     on_server_started: Callable[[HealthServer], None] | None = None
@@ -785,23 +816,38 @@ def _run_phase(
     """KCM's inner ``run``: build the controller context and controllers, start the
     informers, run the controllers until ``stop``.
 
+    In namespaced mode there is one controller context (namespace-scoped informer
+    factory) and one Job controller per namespace; they share the clients.
+
     Returns None after a clean stop, else what went wrong (shutdown timeout, or the
     controllers returning although nobody asked them to stop).
     """
-    controller_context = hooks.controller_context_constructor(config)
-    controller_context.leading_lost = leading_lost
-    controller, jc = hooks.controller_constructor(controller_context)
-    factory = controller_context.informer_factory
+    namespaces = config.options.namespaces
+    if namespaces:
+        config = dataclasses.replace(config, client_builder=_shared_clients(config.client_builder))
+    controllers: list[Controller] = []
+    factories: list[Any] = []
     synced: list[Callable[[], bool]] = []
-    for attr in ("pod_store_synced", "job_store_synced"):
-        check = getattr(jc, attr, None)
-        if callable(check):
-            synced.append(check)
+    for ns in namespaces or [""]:
+        controller_context = (
+            hooks.controller_context_constructor(config, ns)
+            if ns
+            else hooks.controller_context_constructor(config)
+        )
+        controller_context.leading_lost = leading_lost
+        controller, jc = hooks.controller_constructor(controller_context)
+        controllers.append(controller)
+        factories.append(controller_context.informer_factory)
+        for attr in ("pod_store_synced", "job_store_synced"):
+            check = getattr(jc, attr, None)
+            if callable(check):
+                synced.append(check)
     state.set_synced_checks(synced)
-    factory.start(stop)
+    for factory in factories:
+        factory.start(stop)
     try:
         if not run_controllers(
-            [controller], stop, config.options.controller_shutdown_timeout, config.clock
+            controllers, stop, config.options.controller_shutdown_timeout, config.clock
         ):
             return "controller shutdown timeout reached"
         if not stop.is_set():
@@ -810,7 +856,23 @@ def _run_phase(
     finally:
         state.set_synced_checks([])
         stop.set()
-        factory.shutdown()
+        for factory in factories:
+            factory.shutdown()
+
+
+def _shared_clients(builder: ClientBuilder) -> ClientBuilder:
+    """``builder`` that hands out one clientset per user name, so that the per-namespace
+    controllers share connections and rate limits."""
+    clients: dict[str, Interface] = {}
+    lock = threading.Lock()
+
+    def build(name: str) -> Interface:
+        with lock:
+            if name not in clients:
+                clients[name] = builder(name)
+            return clients[name]
+
+    return build
 
 
 def _leader_elect_and_run(
