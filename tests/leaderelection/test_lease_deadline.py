@@ -283,3 +283,37 @@ def test_gated_queue_hands_back_a_key_taken_while_leadership_ended() -> None:
         # Not left in processing: a later add is queued again.
         q.inner.add("ns/job")
         assert q.inner.len() == 1
+
+
+def test_controller_manager_gates_the_job_queues_on_leadership() -> None:
+    """jobctl's run wiring: with leader election the Job controller's queues stop
+    handing out keys once leadership ends."""
+    from prometheus_client import CollectorRegistry
+
+    from jobctl.app.controller_manager import ControllerContext, new_job_controller
+    from jobctl.app.options import JobctlOptions
+    from jobctl.informers.factory import SharedInformerFactory
+
+    client = FakeClientset()
+    lost = threading.Event()
+    ctx = ControllerContext(
+        client_builder=lambda name: client,
+        informer_factory=SharedInformerFactory(client, 0),
+        options=JobctlOptions(),
+        registry=CollectorRegistry(),
+        resync_period=lambda: 1.0,
+        leading_lost=lost,
+    )
+    _, jc = new_job_controller(ctx)
+    try:
+        synced: list[str] = []
+        jc.sync_handler = synced.append
+        jc.queue.add("ns/a")
+        assert jc.process_next_work_item()
+        lost.set()
+        jc.queue.add("ns/b")
+        assert not jc.process_next_work_item()
+        assert synced == ["ns/a"]
+    finally:
+        jc.queue.shut_down()
+        jc.orphan_queue.shut_down()
