@@ -200,3 +200,32 @@ def test_cluster_wide_mode_with_only_the_namespaced_role_fails_its_permission_ch
     line = error_lines[0]
     assert "cluster-wide" in line, stderr
     assert "forbidden" in line.lower() or "not allowed" in line, stderr
+
+
+def test_leader_that_cannot_renew_exits_1_like_kcm(
+    control_plane: ControlPlane,
+    admin_client: Interface,
+    namespace: str,
+    processes: list[Jobctl],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Issue 11, finding 3, on the real binary: once its renewals are refused (the
+    binding is removed), the leader logs "leaderelection lost/stopped" and exits 1
+    within the renew deadline (3s) plus a retry period and RBAC propagation."""
+    with namespaced_role_bound(control_plane, namespace):
+        proc = _start(
+            processes,
+            tmp_path,
+            "loses-lease",
+            *_args(control_plane.restricted_kubeconfig, f"--namespace={namespace}"),
+        )
+        _single_leader([proc])
+        rbac = k8s.RbacAuthorizationV1Api(
+            k8s_config.new_client_from_config(str(control_plane.admin_kubeconfig))
+        )
+        rbac.delete_namespaced_role_binding("jobctl", namespace)
+        code = proc.wait(60)
+    stderr = proc.stderr()
+    assert code == 1, stderr
+    assert "leaderelection lost/stopped" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
