@@ -752,8 +752,9 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
     """Port of Run: serve health/metrics, then run the Job controller, under leader
     election unless disabled, until ``stop`` is set.
 
-    Returns normally after a requested shutdown; raises RunError when the lease is lost,
-    the controller fails, or shutting down takes longer than allowed.
+    Returns normally after a requested shutdown; raises RunError when the controller
+    fails or shutting down takes longer than allowed. A lost lease ends the process
+    through ``hooks.exit_process(1)`` (RunError follows only if that hook returns).
     """
     hooks = hooks or RunHooks()
     opts = config.options
