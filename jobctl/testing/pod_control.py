@@ -84,7 +84,10 @@ class RecordingPodControl:
         self.patched: list[PodPatch] = []
         self.created: list[CreatedPod] = []
         self.deleted: list[tuple[str, str]] = []
-        self._rng = random.Random(seed)
+        self._seed = seed
+        # One random source per prefix: the names do not depend on which creating
+        # thread runs first.
+        self._rngs: dict[str, random.Random] = {}
 
     def create_pods(
         self,
@@ -123,7 +126,11 @@ class RecordingPodControl:
             raise
         prefix = generate_name_ or _template_prefix(template, controller_object)
         with self.lock:
-            name = generate_name(prefix, self._rng)
+            rng = self._rngs.get(prefix)
+            if rng is None:
+                rng = random.Random(None if self._seed is None else f"{self._seed}/{prefix}")
+                self._rngs[prefix] = rng
+            name = generate_name(prefix, rng)
             self.created.append(CreatedPod(namespace, name, prefix, template))
         self._event(
             controller_object, "Normal", SUCCESSFUL_CREATE_POD_REASON, "Created pod: %v", name
