@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from jobctl.testing.control_plane import ControlPlane
