@@ -485,12 +485,22 @@ def test_closed_stdout_exits_quietly() -> None:
     assert err == b""
 
 
-def test_piped_to_head() -> None:
-    """The shell pipeline a person types: one line out, nothing on stderr."""
-    job = str(EXAMPLES / "scale-up" / "job.yaml")
-    pods = str(EXAMPLES / "scale-up" / "pods.yaml")
-    cmd = f"'{sys.executable}' -m jobctl sync --job '{job}' --pods '{pods}' --now {NOW} | head -1"
-    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=120, check=False)
-    assert proc.returncode == 0
+def test_piped_to_head(tmp_path: Path) -> None:
+    """The pipeline a person types, on an output larger than the pipe's buffer: one line
+    out, nothing on stderr, SIGPIPE's status for the writer."""
+    job = _write(
+        tmp_path,
+        "job.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: big}\n"
+        "spec: {completionMode: Indexed, completions: 2000, parallelism: 2000, "
+        "template: {spec: {restartPolicy: Never, containers: [{name: c, image: x}]}}}\n",
+    )
+    err_file = tmp_path / "err"
+    cmd = (
+        f"set -o pipefail; '{sys.executable}' -m jobctl sync --job '{job}' --now {NOW} "
+        f"--controller-name kubernetes.io/job-controller 2>'{err_file}' | head -1"
+    )
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=300, check=False)
     assert proc.stdout == b"podsCreated:\n"
-    assert proc.stderr == b""
+    assert err_file.read_bytes() == b""
+    assert proc.returncode == 141
