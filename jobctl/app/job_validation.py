@@ -48,6 +48,12 @@ def _required(path: str, detail: str) -> str:
     return f"{path}: Required value: {detail}"
 
 
+def _go_map(m: dict[str, str] | None) -> str:
+    """A string map as Go's %v prints it (sorted keys)."""
+    items = sorted((m or {}).items())
+    return "map[" + " ".join(f"{k}:{v}" for k, v in items) + "]"
+
+
 def _nonnegative(value: int | None, path: str) -> list[str]:
     """Port of ValidateNonnegativeField."""
     if value is not None and value < 0:
@@ -180,9 +186,22 @@ def validate_job_spec(spec: V1JobSpec, path: str = "spec") -> list[str]:
             )
     if spec.success_policy is not None and (mode or _NON_INDEXED) != _INDEXED:
         errs.append(_invalid(f"{path}.successPolicy", "{...}", "requires indexed completion mode"))
-    if spec.selector is not None:
-        try:
-            labels.label_selector_as_selector(spec.selector)
-        except ValueError as err:
-            errs.append(_invalid(f"{path}.selector", "{...}", " ".join(str(err).split())))
+    if spec.selector is None:
+        errs.append(_required(f"{path}.selector", ""))
+        return errs
+    try:
+        selector = labels.label_selector_as_selector(spec.selector)
+    except ValueError as err:
+        errs.append(_invalid(f"{path}.selector", "{...}", " ".join(str(err).split())))
+        return errs
+    # The selector must match the pods the Job makes (validateJobSpecWithPodTemplate).
+    template_labels = spec.template.metadata.labels if spec.template.metadata else None
+    if not selector.matches(template_labels or {}):
+        errs.append(
+            _invalid(
+                f"{path}.template.metadata.labels",
+                _go_map(template_labels),
+                "`selector` does not match template `labels`",
+            )
+        )
     return errs

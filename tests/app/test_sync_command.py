@@ -418,6 +418,26 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
             "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode",
             id="per-index backoff without Indexed",
         ),
+        pytest.param(
+            {
+                "job.yaml": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n"
+                "spec: {selector: {matchLabels: {x: y}}, template: {metadata: {labels: {a: b}}, "
+                "spec: {containers: []}}}\n"
+            },
+            [],
+            "spec.template.metadata.labels: Invalid value: map[a:b]: `selector` does not "
+            "match template `labels`",
+            id="selector outside the template",
+        ),
+        pytest.param(
+            {
+                "job.yaml": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n"
+                "spec: {completions: '3', template: {spec: {containers: []}}}\n"
+            },
+            [],
+            "spec.completions: Input should be a valid integer",
+            id="string for an integer",
+        ),
         pytest.param({}, ["--pods", "-", "--job", "-"], "cannot both read", id="stdin twice"),
         pytest.param({}, ["-o", "xml"], "invalid choice", id="bad output"),
     ],
