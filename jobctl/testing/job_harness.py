@@ -11,7 +11,13 @@ and an ``update_status_handler`` that records every status written. A test then 
     h.add_pods(new_pod_list(1, "Running", job))
     result = h.sync(job)
     assert len(result.created) == 1
-    assert result.job.status.active == 2
+    assert result.counts.active == 2
+
+``SyncResult.patches`` name the pod each patch went to (``raw_patches`` keeps the bytes
+alone) and ``SyncResult.counts`` reads the written status as Go does (0 when unset);
+``JobHarness(pod_events=True)`` records RealPodControl's SuccessfulCreate and
+SuccessfulDelete events. The pytest plugin (``jobctl.testing.pytest_plugin``) wraps the
+harness in fixtures; docs/TESTING.md walks through it.
 
 It also holds the helpers the ported tables share: ``z`` (a model with Go zero values
 for required fields), ``set_pods_statuses``/``set_pods_statuses_with_indexes``
