@@ -195,7 +195,10 @@ def _poll_until_context_timeout(
 
 
 def new_leader_elector(lec: LeaderElectionConfig) -> LeaderElector:
-    """Port of NewLeaderElector: validate ``lec`` (raising ValueError) and build."""
+    """Port of NewLeaderElector: validate ``lec`` (raising ValueError) and build.
+
+    Go twin: NewLeaderElector (leaderelection.go).
+    """
     if lec.lease_duration <= lec.renew_deadline:
         raise ValueError("leaseDuration must be greater than renewDeadline")
     if lec.renew_deadline <= JITTER_FACTOR * lec.retry_period:
@@ -298,6 +301,8 @@ class LeaderElector:
         """Port of LeaderElector.Run: block until ``stop`` is set or leadership is lost.
 
         ``on_stopped_leading`` always runs before this returns.
+
+        Go twin: LeaderElector.Run (leaderelection.go).
         """
         root = _Context(self._clock, source=stop)
         watcher = threading.Thread(
@@ -342,17 +347,19 @@ class LeaderElector:
             leading.cancel()
 
     def get_leader(self) -> str:
-        """Port of GetLeader: the last observed holder ("" if none seen yet)."""
+        """Port of GetLeader (leaderelection.go): the last observed holder ("" if none seen yet)."""
         return self.get_observed_record().holder_identity
 
     def is_leader(self) -> bool:
-        """Port of IsLeader: is the last observed holder this candidate?"""
+        """Port of IsLeader (leaderelection.go): is the last observed holder this candidate?"""
         return self.get_observed_record().holder_identity == self._lock().identity()
 
     def _acquire(self, ctx: _Context) -> bool:
         """Port of acquire: try every jittered retry period until holding the lock.
 
         Returns False if the scope ended first.
+
+        Go twin: LeaderElector.acquire (leaderelection.go).
         """
         ctx = ctx.child()
         succeeded = False
@@ -393,7 +400,10 @@ class LeaderElector:
 
     def _renew(self, ctx: _Context) -> None:
         """Port of renew: keep renewing until a renewal misses its deadline or the
-        scope ends, then release the lock if configured to."""
+        scope ends, then release the lock if configured to.
+
+        Go twin: LeaderElector.renew (leaderelection.go).
+        """
         ctx = ctx.child()
         lock = self._lock()
         try:
@@ -441,13 +451,19 @@ class LeaderElector:
             root.cancel()
 
     def release(self) -> bool:
-        """Port of release: give up the lock if held, within ``renew_deadline``."""
+        """Port of release: give up the lock if held, within ``renew_deadline``.
+
+        Go twin: LeaderElector.release (leaderelection.go).
+        """
         deadline = self._clock.now() + timedelta(seconds=self._config.renew_deadline)
         return self._try_release(deadline)
 
     def _try_release(self, deadline: datetime) -> bool:
         """Port of tryRelease: clear the holder, retrying on conflicts (for example
-        with a renewal still in flight) until the deadline."""
+        with a renewal still in flight) until the deadline.
+
+        Go twin: LeaderElector.tryRelease (leaderelection.go).
+        """
         lock = self._lock()
         while True:
             try:
@@ -481,7 +497,7 @@ class LeaderElector:
             return True
 
     def try_coordinated_renew(self) -> bool:
-        """Port of tryCoordinatedRenew: renew a lease granted by the coordinated
+        """Port of tryCoordinatedRenew (leaderelection.go): renew a lease granted by the coordinated
         election; never creates or takes one."""
         lock = self._lock()
         now = self._clock.now()
@@ -550,6 +566,8 @@ class LeaderElector:
         otherwise the record is read, created when absent, left alone while another
         holder's lease is still valid, and written with the transition count bumped
         when the holder changes.
+
+        Go twin: LeaderElector.tryAcquireOrRenew (leaderelection.go).
         """
         lock = self._lock()
         now = self._clock.now()
@@ -624,7 +642,10 @@ class LeaderElector:
         return True
 
     def maybe_report_transition(self) -> None:
-        """Port of maybeReportTransition: tell ``on_new_leader`` about a new holder."""
+        """Port of maybeReportTransition: tell ``on_new_leader`` about a new holder.
+
+        Go twin: LeaderElector.maybeReportTransition (leaderelection.go).
+        """
         holder = self.get_observed_record().holder_identity
         if holder == self._reported_leader:
             return
@@ -637,7 +658,10 @@ class LeaderElector:
 
     def check(self, max_tolerable_expired_lease: float) -> None:
         """Port of Check: raise if this process leads but has not renewed for longer
-        than the lease duration plus ``max_tolerable_expired_lease``."""
+        than the lease duration plus ``max_tolerable_expired_lease``.
+
+        Go twin: LeaderElector.Check (leaderelection.go).
+        """
         if not self.is_leader():
             return
         with self._observed_record_lock:
@@ -649,7 +673,10 @@ class LeaderElector:
             )
 
     def is_lease_valid(self, now: datetime) -> bool:
-        """Port of isLeaseValid: has the observed lease not yet run out at ``now``?"""
+        """Port of isLeaseValid: has the observed lease not yet run out at ``now``?
+
+        Go twin: LeaderElector.isLeaseValid (leaderelection.go).
+        """
         with self._observed_record_lock:
             expires = self._observed_time + timedelta(
                 seconds=self._observed_record.lease_duration_seconds
@@ -657,13 +684,16 @@ class LeaderElector:
             return expires > now
 
     def set_observed_record(self, observed_record: rl.LeaderElectionRecord) -> None:
-        """Port of setObservedRecord: store a copy and stamp the observation time."""
+        """Port of setObservedRecord: store a copy and stamp the observation time.
+
+        Go twin: LeaderElector.setObservedRecord (leaderelection.go).
+        """
         with self._observed_record_lock:
             self._observed_record = dataclasses.replace(observed_record)
             self._observed_time = self._clock.now()
 
     def get_observed_record(self) -> rl.LeaderElectionRecord:
-        """Port of getObservedRecord: a copy of the last observed record."""
+        """Port of getObservedRecord (leaderelection.go): a copy of the last observed record."""
         with self._observed_record_lock:
             return dataclasses.replace(self._observed_record)
 
@@ -673,7 +703,10 @@ class LeaseRenewalError(Exception):
 
 
 def run_or_die(stop: threading.Event, lec: LeaderElectionConfig) -> None:
-    """Port of RunOrDie: validate (raising ValueError), hook the watchdog, run."""
+    """Port of RunOrDie: validate (raising ValueError), hook the watchdog, run.
+
+    Go twin: RunOrDie (leaderelection.go).
+    """
     le = new_leader_elector(lec)
     if lec.watch_dog is not None:
         lec.watch_dog.set_leader_election(le)

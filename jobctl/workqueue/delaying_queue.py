@@ -63,27 +63,36 @@ DelayingQueueConfig = TypedDelayingQueueConfig
 
 
 def new_delaying_queue() -> DelayingType[Any]:
-    """Port of NewDelayingQueue: an unnamed delaying queue without metrics."""
+    """Port of NewDelayingQueue (delaying_queue.go): an unnamed delaying queue without metrics."""
     return new_delaying_queue_with_config(DelayingQueueConfig())
 
 
 def new_typed_delaying_queue() -> DelayingType[T]:
-    """Port of NewTypedDelayingQueue: an unnamed delaying queue without metrics."""
+    """Port of NewTypedDelayingQueue: an unnamed delaying queue without metrics.
+
+    Go twin: NewTypedDelayingQueue (delaying_queue.go).
+    """
     return new_typed_delaying_queue_with_config(TypedDelayingQueueConfig())
 
 
 def new_delaying_queue_with_config(config: DelayingQueueConfig[Any]) -> DelayingType[Any]:
-    """Port of NewDelayingQueueWithConfig."""
+    """Port of NewDelayingQueueWithConfig (delaying_queue.go)."""
     return new_typed_delaying_queue_with_config(config)
 
 
 def typed_new_delaying_queue() -> DelayingType[T]:
-    """Port of TypedNewDelayingQueue (kept for parity; same as new_typed_delaying_queue)."""
+    """Port of TypedNewDelayingQueue (kept for parity; same as new_typed_delaying_queue).
+
+    Go twin: TypedNewDelayingQueue (delaying_queue.go).
+    """
     return new_typed_delaying_queue()
 
 
 def new_typed_delaying_queue_with_config(config: TypedDelayingQueueConfig[T]) -> DelayingType[T]:
-    """Port of NewTypedDelayingQueueWithConfig: fill defaults, start the waiting loop."""
+    """Port of NewTypedDelayingQueueWithConfig: fill defaults, start the waiting loop.
+
+    Go twin: NewTypedDelayingQueueWithConfig (delaying_queue.go).
+    """
     clock: Clock = config.clock if config.clock is not None else RealClock()
     queue = config.queue
     if queue is None:
@@ -98,17 +107,17 @@ def new_typed_delaying_queue_with_config(config: TypedDelayingQueueConfig[T]) ->
 
 
 def new_delaying_queue_with_custom_queue(q: Interface, name: str) -> DelayingType[Any]:
-    """Port of NewDelayingQueueWithCustomQueue."""
+    """Port of NewDelayingQueueWithCustomQueue (delaying_queue.go)."""
     return new_delaying_queue_with_config(DelayingQueueConfig(name=name, queue=q))
 
 
 def new_named_delaying_queue(name: str) -> DelayingType[Any]:
-    """Port of NewNamedDelayingQueue."""
+    """Port of NewNamedDelayingQueue (delaying_queue.go)."""
     return new_delaying_queue_with_config(DelayingQueueConfig(name=name))
 
 
 def new_delaying_queue_with_custom_clock(clock: Clock, name: str) -> DelayingType[Any]:
-    """Port of NewDelayingQueueWithCustomClock."""
+    """Port of NewDelayingQueueWithCustomClock (delaying_queue.go)."""
     return new_delaying_queue_with_config(DelayingQueueConfig(name=name, clock=clock))
 
 
@@ -118,7 +127,7 @@ def _new_delaying_queue(
     name: str,
     provider: MetricsProvider | None,
 ) -> DelayingType[T]:
-    """Port of newDelayingQueue: wrap ``q`` and start its waiting loop."""
+    """Port of newDelayingQueue (delaying_queue.go): wrap ``q`` and start its waiting loop."""
     ret = DelayingType(q, clock, _new_retry_metrics(name, provider))
     ret._start()
     return ret
@@ -180,7 +189,10 @@ class DelayingType(Generic[T]):
             self._cond.notify_all()
 
     def shut_down(self) -> None:
-        """Port of delayingType.ShutDown: shut the queue down and stop the waiting loop."""
+        """Port of delayingType.ShutDown: shut the queue down and stop the waiting loop.
+
+        Go twin: delayingType.ShutDown (delaying_queue.go).
+        """
         with self._cond:
             if self._stop_once:
                 return
@@ -199,7 +211,10 @@ class DelayingType(Generic[T]):
             self._cond.notify_all()
 
     def add_after(self, item: T, duration: float) -> None:
-        """Port of delayingType.AddAfter: add ``item`` once ``duration`` seconds have passed."""
+        """Port of delayingType.AddAfter: add ``item`` once ``duration`` seconds have passed.
+
+        Go twin: delayingType.AddAfter (delaying_queue.go).
+        """
         if self._queue.shutting_down():
             return
         metrics = self._metrics
@@ -218,7 +233,10 @@ class DelayingType(Generic[T]):
                 self._cond.notify_all()
 
     def _waiting_loop(self) -> None:
-        """Port of delayingType.waitingLoop: move due items into the queue until shutdown."""
+        """Port of delayingType.waitingLoop: move due items into the queue until shutdown.
+
+        Go twin: delayingType.waitingLoop (delaying_queue.go).
+        """
         try:
             self._run_waiting_loop()
         except BaseException:
@@ -309,11 +327,11 @@ class WaitForPriorityQueue(Generic[T]):
         self._count = 0
 
     def len(self) -> int:
-        """Port of waitForPriorityQueue.Len: live entries."""
+        """Port of waitForPriorityQueue.Len (delaying_queue.go): live entries."""
         return self._count
 
     def push(self, entry: WaitFor[T]) -> None:
-        """Port of waitForPriorityQueue.Push (via heap.Push)."""
+        """Port of waitForPriorityQueue.Push (delaying_queue.go) (via heap.Push)."""
         entry.index = 0
         heapq.heappush(self._heap, (entry.ready_at, next(self._seq), entry))
         self._count += 1
@@ -324,7 +342,10 @@ class WaitForPriorityQueue(Generic[T]):
             heapq.heappop(heap)
 
     def pop(self) -> WaitFor[T]:
-        """Port of waitForPriorityQueue.Pop (via heap.Pop): remove the earliest entry."""
+        """Port of waitForPriorityQueue.Pop (via heap.Pop): remove the earliest entry.
+
+        Go twin: waitForPriorityQueue.Pop (delaying_queue.go).
+        """
         self._drop_stale()
         _, _, entry = heapq.heappop(self._heap)
         entry.index = -1
@@ -332,7 +353,10 @@ class WaitForPriorityQueue(Generic[T]):
         return entry
 
     def peek(self) -> WaitFor[T]:
-        """Port of waitForPriorityQueue.Peek: the earliest entry, left in place."""
+        """Port of waitForPriorityQueue.Peek: the earliest entry, left in place.
+
+        Go twin: waitForPriorityQueue.Peek (delaying_queue.go).
+        """
         self._drop_stale()
         return self._heap[0][2]
 
@@ -350,7 +374,10 @@ def _insert(
     known_entries: dict[T, WaitFor[T]],
     entry: WaitFor[T],
 ) -> None:
-    """Port of insert: queue ``entry``, or move a known entry for the same data earlier."""
+    """Port of insert: queue ``entry``, or move a known entry for the same data earlier.
+
+    Go twin: insert (delaying_queue.go).
+    """
     existing = known_entries.get(entry.data)
     if existing is not None:
         if existing.ready_at > entry.ready_at:
