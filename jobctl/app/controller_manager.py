@@ -53,6 +53,7 @@ from kubernetes.client import (
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from jobctl.app import UPSTREAM_RELEASE, version
+from jobctl.app.component_metrics import disable_created_series, register_component_metrics
 from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
@@ -66,6 +67,7 @@ from jobctl.client.interface import (
 )
 from jobctl.informers.factory import SharedInformerFactory
 from jobctl.job.job_controller import new_controller
+from jobctl.k8s_libs import features
 from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.leaderelection import resourcelock
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor, new_leader_healthz_adaptor
@@ -133,6 +135,7 @@ class Config:
 
 def new_registry() -> CollectorRegistry:
     """A registry with the process, platform and GC collectors of the default one."""
+    disable_created_series()
     registry = CollectorRegistry(auto_describe=True)
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
@@ -170,6 +173,7 @@ def create_config(opts: JobctlOptions, registry: CollectorRegistry | None = None
         user_agent=user_agent_base,
     )
     registry = registry if registry is not None else new_registry()
+    register_component_metrics(registry, features.DEFAULT_FEATURE_GATE)
     # Upstream installs the workqueue provider process-wide at start; first call wins.
     workqueue_metrics.set_provider(workqueue_metrics.PrometheusMetricsProvider(registry))
     broadcaster = new_broadcaster()
