@@ -39,16 +39,19 @@ def _handshake(cert_file: str, key_file: str, ca_pem: str, server_hostname: str)
     thread.start()
     try:
         port = listener.getsockname()[1]
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with client_ctx.wrap_socket(raw, server_hostname=server_hostname) as tls:
-                peer = tls.getpeercert()
-                tls.sendall(b"x")
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            client_ctx.wrap_socket(raw, server_hostname=server_hostname) as tls,
+        ):
+            peer = tls.getpeercert()
+            tls.sendall(b"x")
         thread.join(10)
     finally:
         listener.close()
     assert not errors
-    subject = dict(item[0] for item in peer["subject"])
-    return str(subject["commonName"])
+    assert peer is not None
+    names = [item[0] for item in peer["subject"] if isinstance(item, tuple)]
+    return next(str(value) for key, value in names if key == "commonName")
 
 
 def _split(pem: str) -> list[str]:
@@ -67,7 +70,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, bool]:
 def test_generated_pair_verifies_with_openssl(pair: tuple[Path, Path, bool], hostname: str) -> None:
     cert, key, generated = pair
     assert generated
-    serving, ca = _split(cert.read_text())
+    _serving, ca = _split(cert.read_text())
     common_name = _handshake(str(cert), str(key), ca, hostname)
     assert common_name.startswith("localhost@")
 
