@@ -50,8 +50,11 @@ def _handshake(cert_file: str, key_file: str, ca_pem: str, server_hostname: str)
         listener.close()
     assert not errors
     assert peer is not None
-    names = [item[0] for item in peer["subject"] if isinstance(item, tuple)]
-    return next(str(value) for key, value in names if key == "commonName")
+    for rdn in peer["subject"]:
+        for attribute in rdn:
+            if attribute[0] == "commonName":
+                return str(attribute[1])
+    raise AssertionError(f"no common name in {peer['subject']}")
 
 
 def _split(pem: str) -> list[str]:
