@@ -21,6 +21,7 @@ connections timed out, connection count bounded).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -297,10 +298,8 @@ class HealthServer:
                 self.wfile = io.BufferedWriter(raw)
 
             def finish(self) -> None:
-                try:
+                with contextlib.suppress(OSError):
                     self.wfile.flush()
-                except OSError:
-                    pass
 
             def do_GET(self) -> None:
                 self._handle("GET")
