@@ -316,12 +316,8 @@ class HealthServer:
             def _handle(self, method: str) -> None:
                 ctx = self.server
                 url = urlsplit(self.path)
-                denied = ctx.owner._check_access(
-                    ctx.secure, method, url.path, self.headers.get("Authorization")
-                )
-                if denied is not None:
-                    self._send(denied[0], "application/json", denied[1])
-                    return
+                # Read the (small, bounded) body first: closing with unread data would
+                # reset the connection before the client reads the answer.
                 body = b""
                 if method in ("PUT", "POST"):
                     length = int(self.headers.get("Content-Length") or 0)
@@ -329,6 +325,12 @@ class HealthServer:
                         self._send(413, "text/plain; charset=utf-8", b"request body too large\n")
                         return
                     body = self.rfile.read(length)
+                denied = ctx.owner._check_access(
+                    ctx.secure, method, url.path, self.headers.get("Authorization")
+                )
+                if denied is not None:
+                    self._send(denied[0], "application/json", denied[1])
+                    return
                 query = parse_qs(url.query, keep_blank_values=True)
                 code, ctype, out = ctx.owner._route(
                     ctx.secure, method, url.path, query, self.headers.get("Accept"), body
