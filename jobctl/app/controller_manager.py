@@ -34,6 +34,7 @@ import logging
 import random
 import re
 import socket
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -57,6 +58,7 @@ from jobctl.app.component_metrics import disable_created_series, register_compon
 from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
+from jobctl.app.serving import ServingError, secure_serving
 from jobctl.client import errors, real
 from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
 from jobctl.client.interface import (
@@ -729,7 +731,12 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
         server: HealthServer | None = None
         port = opts.port if opts.port else None
         secure_port = opts.secure_port if opts.secure_port else None
-        if port is not None or secure_port is not None:
+        serving_stack = secure_serving(opts)
+        try:
+            secure = serving_stack.__enter__()
+        except ServingError as err:
+            raise StartupError(str(err)) from None
+        if port is not None or secure is not None:
             try:
                 server = HealthServer(
                     opts.bind_address,
@@ -738,11 +745,15 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
                     checks=checks,
                     readiness=state.ready,
                     secure_port=secure_port,
-                    tls_cert_file=opts.tls_cert_file,
-                    tls_private_key_file=opts.tls_private_key_file,
+                    tls_cert_file=secure.cert_file if secure else "",
+                    tls_private_key_file=secure.key_file if secure else "",
+                    authenticator=secure.authenticator if secure else None,
+                    authorizer=secure.authorizer if secure else None,
+                    profiling=opts.profiling,
                 )
-            except OSError as err:
-                reason = err.strerror or err
+            except (OSError, ssl.SSLError) as err:
+                serving_stack.__exit__(None, None, None)
+                reason = getattr(err, "strerror", None) or err
                 address = f"{opts.bind_address}:{port or secure_port}"
                 raise StartupError(f"cannot serve on {address}: {reason}") from None
             server.start()
@@ -758,6 +769,7 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
         finally:
             if server is not None:
                 server.shutdown()
+            serving_stack.__exit__(None, None, None)
     finally:
         config.event_broadcaster.shutdown()
 

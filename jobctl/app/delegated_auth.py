@@ -65,6 +65,8 @@ class Authenticator(Protocol):
 
 
 class Authorizer(Protocol):
+    def always_allowed(self, path: str) -> bool: ...
+
     def authorize(self, user: UserInfo, verb: str, path: str) -> tuple[bool, str]: ...
 
 
@@ -168,6 +170,7 @@ class DelegatingAuthorizer:
         self._cache: _TTLCache[tuple[Any, ...], tuple[bool, str]] = _TTLCache(clock)
 
     def always_allowed(self, path: str) -> bool:
+        """Paths served without authentication or authorization (the health paths)."""
         return path in self._paths
 
     def authorize(self, user: UserInfo, verb: str, path: str) -> tuple[bool, str]:

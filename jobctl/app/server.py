@@ -239,9 +239,9 @@ class HealthServer:
     ) -> tuple[int, bytes] | None:
         """WithAuthentication + WithAuthorization: None when the request may proceed,
         else the status and body to answer with."""
-        if not secure or path in HEALTH_PATHS:
+        if not secure or self._authenticator is None or self._authorizer is None:
             return None
-        if self._authenticator is None or self._authorizer is None:
+        if self._authorizer.always_allowed(path):
             return None
         try:
             user = self._authenticator.authenticate(header)
