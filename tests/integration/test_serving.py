@@ -9,8 +9,13 @@ A service account bound to a ClusterRole granting ``get`` on the non-resource UR
 from __future__ import annotations
 
 import http.client
+import os
+import signal
 import socket
 import ssl
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +27,9 @@ from prometheus_client import CollectorRegistry, Counter
 from jobctl.app.options import JobctlOptions
 from jobctl.app.server import HealthServer
 from jobctl.app.serving import secure_serving
-from jobctl.testing.control_plane import ControlPlane
+from jobctl.testing.control_plane import ControlPlane, jobctl_args
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -133,3 +140,58 @@ def test_metrics_authorized_through_the_api_server(
             assert _get(port, "/debug/pprof/goroutine", scraper, ca)[0] == 403
         finally:
             server.shutdown()
+
+
+def test_binary_serves_https_by_default(
+    control_plane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    """The real binary: HTTPS on --secure-port with a self-signed pair in --cert-dir,
+    /healthz open, /metrics refused to anonymous and served to system:masters."""
+    port = _free_port()
+    cert_dir = tmp_path / "certs"
+    command = jobctl_args(
+        control_plane.admin_kubeconfig,
+        f"serving.test/{namespace}",
+        f"--secure-port={port}",
+        f"--cert-dir={cert_dir}",
+        "--bind-address=127.0.0.1",
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    stderr_path = tmp_path / "stderr"
+    with stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        ca = cert_dir / "jobctl.crt"
+        deadline = time.monotonic() + 120
+        status = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ca.exists():
+                try:
+                    status, _ = _get(port, "/healthz", None, str(ca))
+                except OSError:
+                    status = 0
+                if status == 200:
+                    break
+            time.sleep(0.2)
+        assert status == 200, f"no /healthz (exit {proc.poll()}): {stderr_path.read_text()}"
+        assert _get(port, "/metrics", None, str(ca))[0] == 403
+        status, body = _get(port, "/metrics", control_plane.admin_token, str(ca))
+        assert status == 200
+        assert "kubernetes_build_info{" in body
+        assert 'kubernetes_feature_enabled{name="JobManagedBy",stage=""} 1.0' in body
+        assert "_created" not in body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
