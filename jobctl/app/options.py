@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, NoReturn
 
+from jobctl.k8s_libs import features
 from jobctl.leaderelection import JITTER_FACTOR
 
 # Defaults (KCM's, from component-base / controller-manager / KCM config defaults).
@@ -380,7 +381,9 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
         default=d.feature_gates,
         metavar="KEY=BOOL,...",
         help="A set of key=value pairs that describe feature gates for alpha/experimental "
-        "features.",
+        "features. jobctl implements "
+        f"{', '.join(sorted(features.IMPLEMENTED_GATES))}; switching on another alpha gate "
+        "is refused, setting any other gate is accepted with a warning.",
     )
     generic.add_argument(
         "--leader-elect",
