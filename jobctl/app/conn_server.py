@@ -117,7 +117,8 @@ class BoundedConnectionServer:
             _close(conn)
         self._pool.shutdown(wait=True, cancel_futures=True)
         for listener in self._listeners:
-            _close(listener.sock)
+            with contextlib.suppress(OSError):
+                listener.sock.close()
         self._selector.close()
         _close(self._wake_r)
         _close(self._wake_w)
@@ -225,5 +226,8 @@ class BoundedConnectionServer:
 
 
 def _close(sock: socket.socket) -> None:
+    # shutdown() first: close() alone does not wake a worker blocked reading it.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()

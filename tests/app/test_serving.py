@@ -282,3 +282,24 @@ def test_cert_dir_pair_is_reused(tmp_path: Path) -> None:
     second = maybe_default_with_self_signed_certs("", "", str(tmp_path))
     assert first.generated and not second.generated
     assert first.cert_file == second.cert_file
+
+
+def test_shutdown_does_not_wait_for_a_stalled_request() -> None:
+    server = HealthServer(
+        "127.0.0.1",
+        0,
+        CollectorRegistry(),
+        limits=Limits(max_connections=10, workers=1, idle_timeout=3600, request_timeout=3600),
+    )
+    server.start()
+    client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        client.sendall(b"GET /healthz HTTP/1.1\r\n")  # a worker now waits for the rest
+        assert wait_for(lambda: server.open_connections == 1)
+        stopper = threading.Thread(target=server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(60)  # the request deadline is an hour away
+        assert not stopper.is_alive()
+        assert server.open_connections == 0
+    finally:
+        client.close()
