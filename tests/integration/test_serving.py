@@ -61,7 +61,7 @@ def tokens(control_plane: ControlPlane, namespace: str) -> Iterator[tuple[str, s
     rbac.create_cluster_role(
         client.V1ClusterRole(
             metadata=client.V1ObjectMeta(name=role),
-            rules=[client.V1PolicyRule(non_resource_ur_ls=["/metrics"], verbs=["get"])],
+            rules=[client.V1PolicyRule(non_resource_urls=["/metrics"], verbs=["get"])],
         )
     )
     rbac.create_cluster_role_binding(
