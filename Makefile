@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv install test unit integration lint typecheck bench run control-plane clean
+.PHONY: venv install test unit integration lint typecheck bench run control-plane mirror clean
 
 venv install: $(STAMP)
 
@@ -50,6 +50,11 @@ bench: $(VENV)/.installed-bench
 
 run: $(STAMP)
 	$(PY) -m hack.run
+
+# The side-by-side mirror (Go beside Python) as static HTML in results/mirror/. Reads the
+# pinned Go source from the Go module cache, which the control-plane build fills.
+mirror: $(STAMP)
+	$(PY) -m hack.mirror_site --out results/mirror
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache results

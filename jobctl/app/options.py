@@ -38,6 +38,7 @@ DEFAULT_RETRY_PERIOD = 2.0
 DEFAULT_RESOURCE_LOCK = "leases"
 DEFAULT_RESOURCE_NAME = "jobctl"
 DEFAULT_RESOURCE_NAMESPACE = "kube-system"
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 DEFAULT_MIN_RESYNC_PERIOD = 12 * 3600.0
 DEFAULT_CONTROLLER_SHUTDOWN_TIMEOUT = 10.0
 # KCM waits this long for the API server's /healthz before giving up (WaitForAPIServer).
@@ -206,6 +207,8 @@ class JobctlOptions:
     )
     profiling: bool = True
     controller_name: str = DEFAULT_CONTROLLER_NAME
+    # Namespaced mode (not in KCM): watch and write only these namespaces; empty: all.
+    namespaces: list[str] = field(default_factory=list)
 
     def validate(self) -> list[str]:
         """Port of KubeControllerManagerOptions.Validate for the kept options.
@@ -248,6 +251,11 @@ class JobctlOptions:
             errs.append("--tls-cert-file and --tls-private-key-file must be given together")
         if self.port and self.secure_port and self.port == self.secure_port:
             errs.append("port and secure-port must differ")
+        for ns in self.namespaces:
+            if not _DNS1123_LABEL.fullmatch(ns):
+                errs.append(f'namespace "{ns}" must be a valid namespace name (RFC 1123 label)')
+        if len(set(self.namespaces)) != len(self.namespaces):
+            errs.append("namespace must not be given twice")
         if not self.controller_name:
             errs.append("controller-name must not be empty")
         elif len(self.controller_name) > 63:
@@ -439,9 +447,21 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
     generic.add_argument(
         "--leader-elect-resource-namespace",
         metavar="NAMESPACE",
-        default=d.leader_elect_resource_namespace,
+        default=None,
         help="The namespace of resource object that is used for locking during leader "
-        f'election. (default "{d.leader_elect_resource_namespace}")',
+        f'election. (default "{d.leader_elect_resource_namespace}", or the first '
+        "--namespace in namespaced mode)",
+    )
+    generic.add_argument(
+        "--namespace",
+        dest="namespaces",
+        action="append",
+        default=[],
+        metavar="NAMESPACE",
+        help="Namespaced mode (not in kube-controller-manager): manage only the Jobs and "
+        "pods of this namespace; repeat for several. Every informer, write and start-up "
+        "permission check is then limited to these namespaces, so a Role per namespace "
+        "is enough (deploy/namespaced/). (default: all namespaces)",
     )
 
     serving = parser.add_argument_group("serving")
@@ -553,6 +573,11 @@ def parse_args(argv: Sequence[str]) -> JobctlOptions:
     parser = build_parser()
     namespace = parser.parse_args(list(argv))
     values: dict[str, Any] = vars(namespace)
+    if values["leader_elect_resource_namespace"] is None:
+        namespaces = values["namespaces"]
+        values["leader_elect_resource_namespace"] = (
+            namespaces[0] if namespaces else DEFAULT_RESOURCE_NAMESPACE
+        )
     opts = JobctlOptions(**{f.name: values[f.name] for f in fields(JobctlOptions)})
     errs = opts.validate()
     if errs:

@@ -26,7 +26,7 @@ from jobctl.app.controller_manager import (
     wait_for_api_server,
 )
 from jobctl.app.options import JobctlOptions, parse_args
-from jobctl.client import errors
+from jobctl.client import deadline, errors
 from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.fake_clientset import Action, FakeClientset
 
@@ -348,18 +348,22 @@ def test_run_controllers_returns_when_controllers_end_by_themselves() -> None:
 # --- lease client timeout ------------------------------------------------------------
 
 
-def test_timeout_leases_bounds_a_hung_call() -> None:
-    hang = threading.Event()
+def test_timeout_leases_bounds_each_call_with_a_request_deadline() -> None:
+    """Each lease call runs under request_deadline (the transport ends it then), on
+    the calling thread: no helper thread per call."""
+    seen: list[tuple[float | None, str]] = []
 
-    class Hung:
+    class Recording:
         def get(self, name: str) -> Any:
-            hang.wait(5)
+            seen.append((deadline.remaining(), threading.current_thread().name))
             return name
 
-    leases = _TimeoutLeases(Hung(), 0.05)  # type: ignore[arg-type]
-    with pytest.raises(TimeoutError):
-        leases.get("jobctl")
-    hang.set()
+    leases = _TimeoutLeases(Recording(), 5.0)  # type: ignore[arg-type]
+    assert leases.get("jobctl") == "jobctl"
+    ((left, thread),) = seen
+    assert left is not None and 0 < left <= 5.0
+    assert thread == threading.current_thread().name
+    assert deadline.remaining() is None
 
 
 def test_timeout_leases_passes_results_and_errors() -> None:
