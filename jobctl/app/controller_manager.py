@@ -38,6 +38,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import sys
 import threading
 import uuid
@@ -58,9 +59,11 @@ from kubernetes.client import (
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from jobctl.app import UPSTREAM_RELEASE, version
+from jobctl.app.component_metrics import disable_created_series, register_component_metrics
 from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
+from jobctl.app.serving import ServingError, secure_serving
 from jobctl.client import errors, real
 from jobctl.client.deadline import request_deadline
 from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
@@ -72,6 +75,7 @@ from jobctl.client.interface import (
 )
 from jobctl.informers.factory import SharedInformerFactory
 from jobctl.job.job_controller import new_controller
+from jobctl.k8s_libs import features
 from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.leaderelection import resourcelock
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor, new_leader_healthz_adaptor
@@ -140,6 +144,7 @@ class Config:
 
 def new_registry() -> CollectorRegistry:
     """A registry with the process, platform and GC collectors of the default one."""
+    disable_created_series()
     registry = CollectorRegistry(auto_describe=True)
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
@@ -177,6 +182,7 @@ def create_config(opts: JobctlOptions, registry: CollectorRegistry | None = None
         user_agent=user_agent_base,
     )
     registry = registry if registry is not None else new_registry()
+    register_component_metrics(registry, features.DEFAULT_FEATURE_GATE)
     # Upstream installs the workqueue provider process-wide at start; first call wins.
     workqueue_metrics.set_provider(workqueue_metrics.PrometheusMetricsProvider(registry))
     broadcaster = new_broadcaster()
@@ -774,7 +780,12 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
         server: HealthServer | None = None
         port = opts.port if opts.port else None
         secure_port = opts.secure_port if opts.secure_port else None
-        if port is not None or secure_port is not None:
+        serving_stack = secure_serving(opts)
+        try:
+            secure = serving_stack.__enter__()
+        except ServingError as err:
+            raise StartupError(str(err)) from None
+        if port is not None or secure is not None:
             try:
                 server = HealthServer(
                     opts.bind_address,
@@ -783,11 +794,15 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
                     checks=checks,
                     readiness=state.ready,
                     secure_port=secure_port,
-                    tls_cert_file=opts.tls_cert_file,
-                    tls_private_key_file=opts.tls_private_key_file,
+                    tls_cert_file=secure.cert_file if secure else "",
+                    tls_private_key_file=secure.key_file if secure else "",
+                    authenticator=secure.authenticator if secure else None,
+                    authorizer=secure.authorizer if secure else None,
+                    profiling=opts.profiling,
                 )
-            except OSError as err:
-                reason = err.strerror or err
+            except (OSError, ssl.SSLError) as err:
+                serving_stack.__exit__(None, None, None)
+                reason = getattr(err, "strerror", None) or err
                 address = f"{opts.bind_address}:{port or secure_port}"
                 raise StartupError(f"cannot serve on {address}: {reason}") from None
             server.start()
@@ -803,6 +818,7 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
         finally:
             if server is not None:
                 server.shutdown()
+            serving_stack.__exit__(None, None, None)
     finally:
         config.event_broadcaster.shutdown()
 

@@ -161,7 +161,9 @@ def test_deploy_namespaced_kustomization_and_deployment_agree() -> None:
 
 def test_run_namespaced_watches_and_writes_only_its_namespaces() -> None:
     """Jobs in a and b get pods; the Job in c is never read, listed or written."""
-    opts = parse_args(["--namespace=a", "--namespace=b", "--leader-elect=false", "--port=0"])
+    opts = parse_args(
+        ["--namespace=a", "--namespace=b", "--leader-elect=false", "--port=0", "--secure-port=0"]
+    )
     jobs = []
     for ns in ("a", "b", "c"):
         job = new_job_with_name(f"job-{ns}", 1, 1, 6)

@@ -170,6 +170,7 @@ def make_harness(port: int = 0, **overrides: Any) -> Harness:
         leader_elect_resource_name=LEASE_NAME,
         bind_address="127.0.0.1",
         port=port,
+        secure_port=0,
         **overrides,
     )
     client = FakeClientset()
