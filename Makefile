@@ -6,14 +6,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv install test unit integration lint typecheck bench run control-plane clean
+.PHONY: venv install test unit integration lint typecheck bench run control-plane mirror clean
 
 venv install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet -e '.[test,dev]' -c constraints.txt
 	touch $(STAMP)
 
 # Builds (first time, many minutes) or reuses kube-apiserver and etcd outside the repo.
@@ -50,6 +50,11 @@ bench: $(VENV)/.installed-bench
 
 run: $(STAMP)
 	$(PY) -m hack.run
+
+# The side-by-side mirror (Go beside Python) as static HTML in results/mirror/. Reads the
+# pinned Go source from the Go module cache, which the control-plane build fills.
+mirror: $(STAMP)
+	$(PY) -m hack.mirror_site --out results/mirror
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache results

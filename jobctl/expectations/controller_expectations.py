@@ -97,7 +97,10 @@ class ControllerExpectations:
         self.clock: PassiveClock = clock if clock is not None else RealClock()
 
     def get_expectations(self, controller_key: str) -> tuple[ControlleeExpectations | None, bool]:
-        """Port of ControllerExpectations.GetExpectations: the record and whether it exists."""
+        """Port of ControllerExpectations.GetExpectations: the record and whether it exists.
+
+        Go twin: ControllerExpectations.GetExpectations (controller_utils.go).
+        """
         exp, exists = self.store.get_by_key(controller_key)
         if exists:
             assert isinstance(exp, ControlleeExpectations)
@@ -105,7 +108,10 @@ class ControllerExpectations:
         return None, False
 
     def delete_expectations(self, controller_key: str) -> None:
-        """Port of ControllerExpectations.DeleteExpectations: drop the record if present."""
+        """Port of ControllerExpectations.DeleteExpectations: drop the record if present.
+
+        Go twin: ControllerExpectations.DeleteExpectations (controller_utils.go).
+        """
         try:
             exp, exists = self.store.get_by_key(controller_key)
             if not exists:
@@ -115,7 +121,7 @@ class ControllerExpectations:
             logger.debug("Error deleting expectations for %s: %s", controller_key, err)
 
     def satisfied_expectations(self, controller_key: str) -> bool:
-        """Port of ControllerExpectations.SatisfiedExpectations.
+        """Port of ControllerExpectations.SatisfiedExpectations (controller_utils.go).
 
         True (sync now) when the counts are met, the record is older than
         ``EXPECTATIONS_TIMEOUT``, there is no record, or the lookup failed.
@@ -143,7 +149,10 @@ class ControllerExpectations:
         return True
 
     def set_expectations(self, controller_key: str, add: int, delete: int) -> None:
-        """Port of ControllerExpectations.SetExpectations: overwrite the record, stamped now."""
+        """Port of ControllerExpectations.SetExpectations: overwrite the record, stamped now.
+
+        Go twin: ControllerExpectations.SetExpectations (controller_utils.go).
+        """
         exp = ControlleeExpectations(
             add=add, delete=delete, key=controller_key, timestamp=self.clock.now(), clock=self.clock
         )
@@ -151,33 +160,51 @@ class ControllerExpectations:
         self.store.add(exp)
 
     def expect_creations(self, controller_key: str, adds: int) -> None:
-        """Port of ControllerExpectations.ExpectCreations: expect ``adds`` creations only."""
+        """Port of ControllerExpectations.ExpectCreations: expect ``adds`` creations only.
+
+        Go twin: ControllerExpectations.ExpectCreations (controller_utils.go).
+        """
         self.set_expectations(controller_key, adds, 0)
 
     def expect_deletions(self, controller_key: str, dels: int) -> None:
-        """Port of ControllerExpectations.ExpectDeletions: expect ``dels`` deletions only."""
+        """Port of ControllerExpectations.ExpectDeletions: expect ``dels`` deletions only.
+
+        Go twin: ControllerExpectations.ExpectDeletions (controller_utils.go).
+        """
         self.set_expectations(controller_key, 0, dels)
 
     def lower_expectations(self, controller_key: str, add: int, delete: int) -> None:
-        """Port of ControllerExpectations.LowerExpectations: subtract from an existing record."""
+        """Port of ControllerExpectations.LowerExpectations: subtract from an existing record.
+
+        Go twin: ControllerExpectations.LowerExpectations (controller_utils.go).
+        """
         exp, exists = self._lookup(controller_key)
         if exists and exp is not None:
             exp.add(-add, -delete)
             logger.debug("Lowered expectations %r", exp)
 
     def raise_expectations(self, controller_key: str, add: int, delete: int) -> None:
-        """Port of ControllerExpectations.RaiseExpectations: add to an existing record."""
+        """Port of ControllerExpectations.RaiseExpectations: add to an existing record.
+
+        Go twin: ControllerExpectations.RaiseExpectations (controller_utils.go).
+        """
         exp, exists = self._lookup(controller_key)
         if exists and exp is not None:
             exp.add(add, delete)
             logger.debug("Raised expectations %r", exp)
 
     def creation_observed(self, controller_key: str) -> None:
-        """Port of ControllerExpectations.CreationObserved: one fewer creation to wait for."""
+        """Port of ControllerExpectations.CreationObserved: one fewer creation to wait for.
+
+        Go twin: ControllerExpectations.CreationObserved (controller_utils.go).
+        """
         self.lower_expectations(controller_key, 1, 0)
 
     def deletion_observed(self, controller_key: str) -> None:
-        """Port of ControllerExpectations.DeletionObserved: one fewer deletion to wait for."""
+        """Port of ControllerExpectations.DeletionObserved: one fewer deletion to wait for.
+
+        Go twin: ControllerExpectations.DeletionObserved (controller_utils.go).
+        """
         self.lower_expectations(controller_key, 0, 1)
 
     def _lookup(self, controller_key: str) -> tuple[ControlleeExpectations | None, bool]:
@@ -208,30 +235,45 @@ class ControlleeExpectations:
         self._clock: PassiveClock = clock if clock is not None else RealClock()
         self.timestamp: datetime = timestamp if timestamp is not None else self._clock.now()
 
+    def is_expired(self) -> bool:
+        """Port of ControlleeExpectations.isExpired: older than EXPECTATIONS_TIMEOUT.
+
+        Go twin: ControlleeExpectations.isExpired (controller_utils.go).
+        """
+        return self._clock.since(self.timestamp) > EXPECTATIONS_TIMEOUT
+
     def add(self, add: int, delete: int) -> None:
-        """Port of ControlleeExpectations.Add: move both counters atomically."""
+        """Port of ControlleeExpectations.Add: move both counters atomically.
+
+        Go twin: ControlleeExpectations.Add (controller_utils.go).
+        """
         with self._lock:
             self._add += add
             self._del += delete
 
     def fulfilled(self) -> bool:
-        """Port of ControlleeExpectations.Fulfilled: both counters at or below zero."""
+        """Port of ControlleeExpectations.Fulfilled: both counters at or below zero.
+
+        Go twin: ControlleeExpectations.Fulfilled (controller_utils.go).
+        """
         with self._lock:
             return self._add <= 0 and self._del <= 0
 
     def get_expectations(self) -> tuple[int, int]:
-        """Port of ControlleeExpectations.GetExpectations: the (add, del) counters."""
+        """Port of ControlleeExpectations.GetExpectations: the (add, del) counters.
+
+        Go twin: ControlleeExpectations.GetExpectations (controller_utils.go).
+        """
         with self._lock:
             return self._add, self._del
 
     def marshal_log(self) -> dict[str, Any]:
-        """Port of ControlleeExpectations.MarshalLog: a consistent snapshot for logging."""
+        """Port of ControlleeExpectations.MarshalLog: a consistent snapshot for logging.
+
+        Go twin: ControlleeExpectations.MarshalLog (controller_utils.go).
+        """
         with self._lock:
             return {"add": self._add, "del": self._del, "key": self.key}
-
-    def is_expired(self) -> bool:
-        """Port of ControlleeExpectations.isExpired: older than EXPECTATIONS_TIMEOUT."""
-        return self._clock.since(self.timestamp) > EXPECTATIONS_TIMEOUT
 
     def __repr__(self) -> str:
         snap = self.marshal_log()
@@ -239,7 +281,10 @@ class ControlleeExpectations:
 
 
 def new_controller_expectations(clock: PassiveClock | None = None) -> ControllerExpectations:
-    """Port of NewControllerExpectations; ``clock`` stamps and expires records (default real)."""
+    """Port of NewControllerExpectations; ``clock`` stamps and expires records (default real).
+
+    Go twin: NewControllerExpectations (controller_utils.go).
+    """
     return ControllerExpectations(new_store(exp_key_func), clock)
 
 
@@ -285,7 +330,10 @@ class UIDTrackingControllerExpectations:
         return None
 
     def expect_deletions(self, rc_key: str, deleted_keys: Iterable[str]) -> None:
-        """Port of UIDTrackingControllerExpectations.ExpectDeletions: expect these keys gone."""
+        """Port of UIDTrackingControllerExpectations.ExpectDeletions: expect these keys gone.
+
+        Go twin: UIDTrackingControllerExpectations.ExpectDeletions (controller_utils.go).
+        """
         expected_uids = set(deleted_keys)
         logger.debug("Controller %s waiting on deletions for: %s", rc_key, sorted(expected_uids))
         with self._uid_store_lock:
@@ -296,7 +344,10 @@ class UIDTrackingControllerExpectations:
             self.controller_expectations.expect_deletions(rc_key, len(expected_uids))
 
     def deletion_observed(self, rc_key: str, delete_key: str) -> None:
-        """Port of UIDTrackingControllerExpectations.DeletionObserved: count a key once."""
+        """Port of UIDTrackingControllerExpectations.DeletionObserved: count a key once.
+
+        Go twin: UIDTrackingControllerExpectations.DeletionObserved (controller_utils.go).
+        """
         with self._uid_store_lock:
             uids = self.get_uids(rc_key)
             if uids is not None and delete_key in uids:
@@ -305,7 +356,10 @@ class UIDTrackingControllerExpectations:
                 uids.discard(delete_key)
 
     def delete_expectations(self, rc_key: str) -> None:
-        """Port of UIDTrackingControllerExpectations.DeleteExpectations: drop both records."""
+        """Port of UIDTrackingControllerExpectations.DeleteExpectations: drop both records.
+
+        Go twin: UIDTrackingControllerExpectations.DeleteExpectations (controller_utils.go).
+        """
         with self._uid_store_lock:
             self.controller_expectations.delete_expectations(rc_key)
             try:
@@ -349,5 +403,8 @@ class UIDTrackingControllerExpectations:
 def new_uid_tracking_controller_expectations(
     ce: ControllerExpectationsInterface,
 ) -> UIDTrackingControllerExpectations:
-    """Port of NewUIDTrackingControllerExpectations: wrap ``ce`` with per-key delete tracking."""
+    """Port of NewUIDTrackingControllerExpectations: wrap ``ce`` with per-key delete tracking.
+
+    Go twin: NewUIDTrackingControllerExpectations (controller_utils.go).
+    """
     return UIDTrackingControllerExpectations(ce)

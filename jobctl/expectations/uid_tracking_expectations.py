@@ -45,7 +45,10 @@ class UIDTrackingExpectations:
         self._store: Store = new_store(uid_set_key_func)
 
     def get_set(self, controller_key: str) -> UIDSet | None:
-        """Port of getSet: the live set for a Job (hold its lock to touch it), or None."""
+        """Port of getSet: the live set for a Job (hold its lock to touch it), or None.
+
+        Go twin: uidTrackingExpectations.getSet (tracking_utils.go).
+        """
         obj, exists = self._store.get_by_key(controller_key)
         if exists and isinstance(obj, UIDSet):
             return obj
@@ -55,6 +58,8 @@ class UIDTrackingExpectations:
         """Port of getExpectedUIDs: a copy of the pending UIDs (empty when none).
 
         Upstream returns a nil set when the Job has no record; an empty set reads the same.
+
+        Go twin: uidTrackingExpectations.getExpectedUIDs (tracking_utils.go).
         """
         uids = self.get_set(controller_key)
         if uids is None:
@@ -63,7 +68,10 @@ class UIDTrackingExpectations:
             return set(uids.set)
 
     def expect_finalizers_removed(self, job_key: str, deleted_keys: Iterable[str]) -> None:
-        """Port of expectFinalizersRemoved: remember UIDs whose finalizer removal is pending."""
+        """Port of expectFinalizersRemoved: remember UIDs whose finalizer removal is pending.
+
+        Go twin: uidTrackingExpectations.expectFinalizersRemoved (tracking_utils.go).
+        """
         deleted = list(deleted_keys)
         logger.debug("expecting tracking finalizers removed: key=%s podUIDs=%s", job_key, deleted)
         uids = self.get_set(job_key)
@@ -74,7 +82,10 @@ class UIDTrackingExpectations:
             uids.set.update(deleted)
 
     def finalizer_removal_observed(self, job_key: str, delete_key: str) -> None:
-        """Port of finalizerRemovalObserved: the informer saw the finalizer gone for a UID."""
+        """Port of finalizerRemovalObserved: the informer saw the finalizer gone for a UID.
+
+        Go twin: uidTrackingExpectations.finalizerRemovalObserved (tracking_utils.go).
+        """
         uids = self.get_set(job_key)
         if uids is None:
             return
@@ -86,7 +97,7 @@ class UIDTrackingExpectations:
                 uids.set.discard(delete_key)
 
     def delete_expectations(self, job_key: str) -> None:
-        """Port of deleteExpectations: drop everything recorded for a Job."""
+        """Port of deleteExpectations (tracking_utils.go): drop everything recorded for a Job."""
         uids = self.get_set(job_key)
         if uids is not None:
             try:
@@ -98,5 +109,5 @@ class UIDTrackingExpectations:
 
 
 def new_uid_tracking_expectations() -> UIDTrackingExpectations:
-    """Port of newUIDTrackingExpectations."""
+    """Port of newUIDTrackingExpectations (tracking_utils.go)."""
     return UIDTrackingExpectations()

@@ -145,6 +145,8 @@ class _Controller:
         """Port of controller.Run / RunWithContext: reflector thread plus the pop loop.
 
         Setting ``stop`` closes the queue, which ends the pop loop.
+
+        Go twin: controller.Run (controller.go).
         """
         cfg = self._config
         notifier = EventNotifier(stop)
@@ -179,22 +181,22 @@ class _Controller:
         reflector_thread.join()
 
     def has_synced(self) -> bool:
-        """Port of controller.HasSynced: the queue's initial list was popped."""
+        """Port of controller.HasSynced (controller.go): the queue's initial list was popped."""
         return self._config.queue.has_synced()
 
     def has_synced_checker(self) -> DoneChecker:
-        """Port of controller.HasSyncedChecker."""
+        """Port of controller.HasSyncedChecker (controller.go)."""
         return self._config.queue.has_synced_checker()
 
     def last_sync_resource_version(self) -> str:
-        """Port of controller.LastSyncResourceVersion."""
+        """Port of controller.LastSyncResourceVersion (controller.go)."""
         with self._reflector_lock:
             if self._reflector is None:
                 return ""
             return self._reflector.last_sync_resource_version()
 
     def _process_loop(self, stop: threading.Event) -> None:
-        """Port of controller.processLoop: pop until the queue is closed.
+        """Port of controller.processLoop (controller.go): pop until the queue is closed.
 
         Errors from ``process`` do not stop the loop; upstream drops them, they are
         logged here.
@@ -224,7 +226,10 @@ class _Controller:
 
 def new(config: Config, clock: Clock | None = None) -> Controller:
     """Port of New: a Controller from a Config (``clock`` stands in for the field the
-    shared informer sets)."""
+    shared informer sets).
+
+    Go twin: New (controller.go).
+    """
     return _Controller(config, clock)
 
 
@@ -251,17 +256,17 @@ class ResourceEventHandlerFuncs:
     delete_func: Callable[[Any], None] | None = None
 
     def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
-        """Port of ResourceEventHandlerFuncs.OnAdd."""
+        """Port of ResourceEventHandlerFuncs.OnAdd (controller.go)."""
         if self.add_func is not None:
             self.add_func(obj)
 
     def on_update(self, old_obj: Any, new_obj: Any) -> None:
-        """Port of ResourceEventHandlerFuncs.OnUpdate."""
+        """Port of ResourceEventHandlerFuncs.OnUpdate (controller.go)."""
         if self.update_func is not None:
             self.update_func(old_obj, new_obj)
 
     def on_delete(self, obj: Any) -> None:
-        """Port of ResourceEventHandlerFuncs.OnDelete."""
+        """Port of ResourceEventHandlerFuncs.OnDelete (controller.go)."""
         if self.delete_func is not None:
             self.delete_func(obj)
 
@@ -275,17 +280,17 @@ class ResourceEventHandlerDetailedFuncs:
     delete_func: Callable[[Any], None] | None = None
 
     def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
-        """Port of ResourceEventHandlerDetailedFuncs.OnAdd."""
+        """Port of ResourceEventHandlerDetailedFuncs.OnAdd (controller.go)."""
         if self.add_func is not None:
             self.add_func(obj, is_in_initial_list)
 
     def on_update(self, old_obj: Any, new_obj: Any) -> None:
-        """Port of ResourceEventHandlerDetailedFuncs.OnUpdate."""
+        """Port of ResourceEventHandlerDetailedFuncs.OnUpdate (controller.go)."""
         if self.update_func is not None:
             self.update_func(old_obj, new_obj)
 
     def on_delete(self, obj: Any) -> None:
-        """Port of ResourceEventHandlerDetailedFuncs.OnDelete."""
+        """Port of ResourceEventHandlerDetailedFuncs.OnDelete (controller.go)."""
         if self.delete_func is not None:
             self.delete_func(obj)
 
@@ -301,13 +306,13 @@ class FilteringResourceEventHandler:
     handler: ResourceEventHandler
 
     def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
-        """Port of FilteringResourceEventHandler.OnAdd."""
+        """Port of FilteringResourceEventHandler.OnAdd (controller.go)."""
         if not self.filter_func(obj):
             return
         self.handler.on_add(obj, is_in_initial_list)
 
     def on_update(self, old_obj: Any, new_obj: Any) -> None:
-        """Port of FilteringResourceEventHandler.OnUpdate."""
+        """Port of FilteringResourceEventHandler.OnUpdate (controller.go)."""
         newer = self.filter_func(new_obj)
         older = self.filter_func(old_obj)
         if newer and older:
@@ -318,21 +323,27 @@ class FilteringResourceEventHandler:
             self.handler.on_delete(old_obj)
 
     def on_delete(self, obj: Any) -> None:
-        """Port of FilteringResourceEventHandler.OnDelete."""
+        """Port of FilteringResourceEventHandler.OnDelete (controller.go)."""
         if not self.filter_func(obj):
             return
         self.handler.on_delete(obj)
 
 
 def deletion_handling_meta_namespace_key_func(obj: Any) -> str:
-    """Port of DeletionHandlingMetaNamespaceKeyFunc: a tombstone's key, else the usual key."""
+    """Port of DeletionHandlingMetaNamespaceKeyFunc: a tombstone's key, else the usual key.
+
+    Go twin: DeletionHandlingMetaNamespaceKeyFunc (controller.go).
+    """
     if isinstance(obj, DeletedFinalStateUnknown):
         return obj.key
     return meta_namespace_key_func(obj)
 
 
 def deletion_handling_object_to_name(obj: Any) -> ObjectName:
-    """Port of DeletionHandlingObjectToName: a tombstone's parsed key, else the object's name."""
+    """Port of DeletionHandlingObjectToName: a tombstone's parsed key, else the object's name.
+
+    Go twin: DeletionHandlingObjectToName (controller.go).
+    """
     if isinstance(obj, DeletedFinalStateUnknown):
         return parse_object_name(obj.key)
     return object_to_name(obj)
@@ -359,7 +370,7 @@ def _atomic_fifo_enabled() -> bool:
 
 
 def new_informer_with_options(options: InformerOptions) -> tuple[Store, Controller]:
-    """Port of NewInformerWithOptions: a store plus the controller that fills it.
+    """Port of NewInformerWithOptions (controller.go): a store plus the controller that fills it.
 
     Use the store only for reads; writing to it would make notifications wrong.
     """
@@ -382,7 +393,7 @@ def new_informer_with_options(options: InformerOptions) -> tuple[Store, Controll
 def new_informer(
     lw: ListerWatcher, obj_type: Any, resync_period: float, h: ResourceEventHandler
 ) -> tuple[Store, Controller]:
-    """Port of NewInformer (deprecated upstream in favour of the options form)."""
+    """Port of NewInformer (controller.go) (deprecated upstream in favour of the options form)."""
     client_state = new_store(
         deletion_handling_meta_namespace_key_func, atomic_fifo_enabled=_atomic_fifo_enabled()
     )
@@ -401,7 +412,7 @@ def new_indexer_informer(
     h: ResourceEventHandler,
     indexers: Indexers,
 ) -> tuple[Indexer, Controller]:
-    """Port of NewIndexerInformer: like new_informer, with an indexer."""
+    """Port of NewIndexerInformer (controller.go): like new_informer, with an indexer."""
     client_state = new_indexer(
         deletion_handling_meta_namespace_key_func,
         indexers,
@@ -426,7 +437,7 @@ def new_transforming_informer(
     h: ResourceEventHandler,
     transformer: TransformFunc,
 ) -> tuple[Store, Controller]:
-    """Port of NewTransformingInformer: new_informer with a transform function."""
+    """Port of NewTransformingInformer (controller.go): new_informer with a transform function."""
     client_state = new_store(
         deletion_handling_meta_namespace_key_func, atomic_fifo_enabled=_atomic_fifo_enabled()
     )
@@ -450,7 +461,7 @@ def new_transforming_indexer_informer(
     indexers: Indexers,
     transformer: TransformFunc,
 ) -> tuple[Indexer, Controller]:
-    """Port of NewTransformingIndexerInformer."""
+    """Port of NewTransformingIndexerInformer (controller.go)."""
     client_state = new_indexer(
         deletion_handling_meta_namespace_key_func,
         indexers,
@@ -479,6 +490,8 @@ def process_deltas(
     """Port of processDeltas: apply deltas (oldest first) to the store, notifying ``handler``.
 
     Sync/Replaced/Added/Updated become an update if the object is cached, else an add.
+
+    Go twin: processDeltas (controller.go).
     """
     for d in deltas:
         obj = d.object
@@ -528,6 +541,8 @@ def process_deltas_in_batch(
 
     Without transaction support each delta goes through ``process_deltas``. Handlers
     are called after the transaction, and only for the writes that succeeded.
+
+    Go twin: processDeltasInBatch (controller.go).
     """
     if not isinstance(client_state, TransactionStore):
         errs: list[BaseException] = []
@@ -593,7 +608,10 @@ def process_replaced_all_info(
     key_func: KeyFunc,
 ) -> None:
     """Port of processReplacedAllInfo: replace the store, then report deletions, then
-    adds/updates in list order (the order RealFIFO.Replace would have queued them)."""
+    adds/updates in list order (the order RealFIFO.Replace would have queued them).
+
+    Go twin: processReplacedAllInfo (controller.go).
+    """
     deletions: list[DeletedFinalStateUnknown] = []
     replacements: list[tuple[Any, Any, bool]] = []
 
@@ -620,7 +638,10 @@ def process_replaced_all_info(
 
 
 def _new_informer(client_state: Store, options: InformerOptions, key_func: KeyFunc) -> Controller:
-    """Port of newInformer: the controller feeding ``client_state`` and the handler."""
+    """Port of newInformer: the controller feeding ``client_state`` and the handler.
+
+    Go twin: newInformer (controller.go).
+    """
     fifo = new_queue_fifo(options.object_type, client_state, options.transform)
     handler = options.handler
 
@@ -645,7 +666,7 @@ def _new_informer(client_state: Store, options: InformerOptions, key_func: KeyFu
 
 
 def new_queue_fifo(object_type: Any, client_state: Store, transform: TransformFunc | None) -> Queue:
-    """Port of newQueueFIFO: RealFIFO under InOrderInformers (GA), else DeltaFIFO.
+    """Port of newQueueFIFO (controller.go): RealFIFO under InOrderInformers (GA), else DeltaFIFO.
 
     With AtomicFIFO the RealFIFO emits whole-list ReplacedAll/SyncAll/Bookmark deltas and
     does not consult the store; otherwise the store is its ``known_objects``.

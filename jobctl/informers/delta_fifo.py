@@ -85,11 +85,11 @@ class Deltas(builtins.list[Delta]):
     __slots__ = ()
 
     def oldest(self) -> Delta | None:
-        """Port of Deltas.Oldest: the first delta, or None."""
+        """Port of Deltas.Oldest (delta_fifo.go): the first delta, or None."""
         return self[0] if self else None
 
     def newest(self) -> Delta | None:
-        """Port of Deltas.Newest: the last delta, or None."""
+        """Port of Deltas.Newest (delta_fifo.go): the last delta, or None."""
         return self[-1] if self else None
 
 
@@ -133,13 +133,16 @@ class DeltaFIFO:
         self._transformer = opts.transformer
 
     def close(self) -> None:
-        """Port of DeltaFIFO.Close: wake every blocked pop so it can return."""
+        """Port of DeltaFIFO.Close (delta_fifo.go): wake every blocked pop so it can return."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
 
     def key_of(self, obj: Any) -> str:
-        """Port of DeltaFIFO.KeyOf: the key function, also reading Deltas and tombstones."""
+        """Port of DeltaFIFO.KeyOf: the key function, also reading Deltas and tombstones.
+
+        Go twin: DeltaFIFO.KeyOf (delta_fifo.go).
+        """
         if isinstance(obj, Deltas):
             if not obj:
                 raise KeyFuncError(obj, ZeroLengthDeltasObjectError())
@@ -149,45 +152,51 @@ class DeltaFIFO:
         return self._key_func(obj)
 
     def transformer(self) -> TransformFunc | None:
-        """Port of DeltaFIFO.Transformer (TransformingStore)."""
+        """Port of DeltaFIFO.Transformer (delta_fifo.go) (TransformingStore)."""
         return self._transformer
 
     def has_synced(self) -> bool:
-        """Port of DeltaFIFO.HasSynced: writes came first, or the initial list was popped."""
+        """Port of DeltaFIFO.HasSynced: writes came first, or the initial list was popped.
+
+        Go twin: DeltaFIFO.HasSynced (delta_fifo.go).
+        """
         with self._lock:
             return self._has_synced_locked()
 
     def has_synced_checker(self) -> DeltaFIFO:
-        """Port of DeltaFIFO.HasSyncedChecker: the queue is its own DoneChecker."""
+        """Port of DeltaFIFO.HasSyncedChecker (delta_fifo.go): the queue is its own DoneChecker."""
         return self
 
     def name(self) -> str:
-        """Port of DeltaFIFO.Name (DoneChecker)."""
+        """Port of DeltaFIFO.Name (delta_fifo.go) (DoneChecker)."""
         return self._name
 
     def done(self) -> threading.Event:
-        """Port of DeltaFIFO.Done (DoneChecker): set once synced."""
+        """Port of DeltaFIFO.Done (delta_fifo.go) (DoneChecker): set once synced."""
         return self._synced
 
     def _has_synced_locked(self) -> bool:
-        """Port of DeltaFIFO.hasSynced_locked."""
+        """Port of DeltaFIFO.hasSynced_locked (delta_fifo.go)."""
         return self._synced_closed
 
     def _check_synced_locked(self) -> None:
-        """Port of DeltaFIFO.checkSynced_locked: mark synced once the initial list is out."""
+        """Port of DeltaFIFO.checkSynced_locked: mark synced once the initial list is out.
+
+        Go twin: DeltaFIFO.checkSynced_locked (delta_fifo.go).
+        """
         if self._populated and self._initial_population_count == 0 and not self._synced_closed:
             self._synced_closed = True
             self._synced.set()
 
     def add(self, obj: Any) -> None:
-        """Port of DeltaFIFO.Add: queue an Added delta."""
+        """Port of DeltaFIFO.Add (delta_fifo.go): queue an Added delta."""
         with self._lock:
             self._populated = True
             self._check_synced_locked()
             self._queue_action_locked(ADDED, obj)
 
     def update(self, obj: Any) -> None:
-        """Port of DeltaFIFO.Update: queue an Updated delta."""
+        """Port of DeltaFIFO.Update (delta_fifo.go): queue an Updated delta."""
         with self._lock:
             self._populated = True
             self._check_synced_locked()
@@ -198,6 +207,8 @@ class DeltaFIFO:
 
         A key neither queued nor (if set) in ``known_objects`` was presumably already
         reported deleted by a relist, so it is not reported twice.
+
+        Go twin: DeltaFIFO.Delete (delta_fifo.go).
         """
         try:
             key = self.key_of(obj)
@@ -221,7 +232,7 @@ class DeltaFIFO:
             self._queue_action_locked(DELETED, obj)
 
     def _queue_action_locked(self, action_type: DeltaType, obj: Any) -> None:
-        """Port of DeltaFIFO.queueActionLocked."""
+        """Port of DeltaFIFO.queueActionLocked (delta_fifo.go)."""
         self._queue_action_internal_locked(action_type, action_type, obj)
 
     def _queue_action_internal_locked(
@@ -232,6 +243,8 @@ class DeltaFIFO:
         ``action_type`` is what gets recorded (Sync or Replaced for a replace, as
         configured); ``internal_action_type`` is what really happened and decides whether
         the transformer runs (not for Sync, whose object is already transformed).
+
+        Go twin: DeltaFIFO.queueActionInternalLocked (delta_fifo.go).
         """
         try:
             key = self.key_of(obj)
@@ -256,7 +269,7 @@ class DeltaFIFO:
         self._cond.notify_all()
 
     def is_closed(self) -> bool:
-        """Port of DeltaFIFO.IsClosed."""
+        """Port of DeltaFIFO.IsClosed (delta_fifo.go)."""
         with self._lock:
             return self._closed
 
@@ -265,6 +278,8 @@ class DeltaFIFO:
 
         The key leaves the queue before ``process`` runs (under the lock); the popped
         ``Deltas`` is returned. Raises ``FIFOClosedError`` when closed and empty.
+
+        Go twin: DeltaFIFO.Pop (delta_fifo.go).
         """
         with self._cond:
             while True:
@@ -301,6 +316,8 @@ class DeltaFIFO:
         Every key queued or known but absent from ``items`` gets a Deleted delta holding
         ``DeletedFinalStateUnknown(key, last_known_object)``. The first call sets how many
         keys make up the initial list.
+
+        Go twin: DeltaFIFO.Replace (delta_fifo.go).
         """
         with self._lock:
             keys: set[str] = set()
@@ -365,7 +382,10 @@ class DeltaFIFO:
                 self._check_synced_locked()
 
     def resync(self) -> None:
-        """Port of DeltaFIFO.Resync: queue Sync for every known object not already queued."""
+        """Port of DeltaFIFO.Resync: queue Sync for every known object not already queued.
+
+        Go twin: DeltaFIFO.Resync (delta_fifo.go).
+        """
         with self._lock:
             if self._known_objects is None:
                 return
@@ -373,7 +393,7 @@ class DeltaFIFO:
                 self._sync_key_locked(k)
 
     def _sync_key_locked(self, key: str) -> None:
-        """Port of DeltaFIFO.syncKeyLocked."""
+        """Port of DeltaFIFO.syncKeyLocked (delta_fifo.go)."""
         assert self._known_objects is not None
         try:
             obj, exists = self._known_objects.get_by_key(key)

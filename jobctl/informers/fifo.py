@@ -103,40 +103,43 @@ class FIFO:
         self._closed = False
 
     def close(self) -> None:
-        """Port of FIFO.Close: wake every blocked pop so it can return."""
+        """Port of FIFO.Close (fifo.go): wake every blocked pop so it can return."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
 
     def has_synced(self) -> bool:
-        """Port of FIFO.HasSynced: writes came first, or the initial list was popped."""
+        """Port of FIFO.HasSynced (fifo.go): writes came first, or the initial list was popped."""
         with self._lock:
             return self._has_synced_locked()
 
     def has_synced_checker(self) -> FIFO:
-        """Port of FIFO.HasSyncedChecker: the FIFO is its own DoneChecker."""
+        """Port of FIFO.HasSyncedChecker (fifo.go): the FIFO is its own DoneChecker."""
         return self
 
     def name(self) -> str:
-        """Port of FIFO.Name (DoneChecker)."""
+        """Port of FIFO.Name (fifo.go) (DoneChecker)."""
         return "FIFO"
 
     def done(self) -> threading.Event:
-        """Port of FIFO.Done (DoneChecker): set once synced."""
+        """Port of FIFO.Done (fifo.go) (DoneChecker): set once synced."""
         return self._synced
 
     def _has_synced_locked(self) -> bool:
-        """Port of FIFO.hasSynced_locked."""
+        """Port of FIFO.hasSynced_locked (fifo.go)."""
         return self._synced_closed
 
     def _check_synced(self) -> None:
-        """Port of FIFO.checkSynced: mark synced once populated and the initial list is out."""
+        """Port of FIFO.checkSynced: mark synced once populated and the initial list is out.
+
+        Go twin: FIFO.checkSynced (fifo.go).
+        """
         if self._populated and self._initial_population_count == 0 and not self._synced_closed:
             self._synced_closed = True
             self._synced.set()
 
     def add(self, obj: Any) -> None:
-        """Port of FIFO.Add: store ``obj``, queueing its key unless already queued."""
+        """Port of FIFO.Add (fifo.go): store ``obj``, queueing its key unless already queued."""
         try:
             key = self._key_func(obj)
         except Exception as e:
@@ -150,11 +153,11 @@ class FIFO:
             self._cond.notify_all()
 
     def update(self, obj: Any) -> None:
-        """Port of FIFO.Update: same as add."""
+        """Port of FIFO.Update (fifo.go): same as add."""
         self.add(obj)
 
     def delete(self, obj: Any) -> None:
-        """Port of FIFO.Delete: drop the item; its queued key is skipped later."""
+        """Port of FIFO.Delete (fifo.go): drop the item; its queued key is skipped later."""
         try:
             key = self._key_func(obj)
         except Exception as e:
@@ -165,12 +168,12 @@ class FIFO:
             self._items.pop(key, None)
 
     def is_closed(self) -> bool:
-        """Port of FIFO.IsClosed."""
+        """Port of FIFO.IsClosed (fifo.go)."""
         with self._lock:
             return self._closed
 
     def pop(self, process: PopProcessFunc) -> Any:
-        """Port of FIFO.Pop: block for the oldest key, remove its item and process it.
+        """Port of FIFO.Pop (fifo.go): block for the oldest key, remove its item and process it.
 
         ``process`` runs under the queue lock. Raises ``FIFOClosedError`` when closed
         and empty.
@@ -200,7 +203,7 @@ class FIFO:
                     self._check_synced()
 
     def replace(self, items: list[Any], resource_version: str) -> None:
-        """Port of FIFO.Replace: the content and the queue become exactly ``items``."""
+        """Port of FIFO.Replace (fifo.go): the content and the queue become exactly ``items``."""
         keyed: dict[str, Any] = {}
         for item in items:
             try:
@@ -220,7 +223,10 @@ class FIFO:
                 self._cond.notify_all()
 
     def resync(self) -> None:
-        """Port of FIFO.Resync: queue any stored key missing from the queue (normally none)."""
+        """Port of FIFO.Resync: queue any stored key missing from the queue (normally none).
+
+        Go twin: FIFO.Resync (fifo.go).
+        """
         with self._cond:
             in_queue = set(self._queue)
             for key in self._items:

@@ -32,7 +32,7 @@ AppendFunc = Callable[[Any], None]
 
 
 def list_all(store: Store, selector: Selector, append_fn: AppendFunc) -> None:
-    """Port of ListAll: every stored object whose labels match ``selector``."""
+    """Port of ListAll (listers.go): every stored object whose labels match ``selector``."""
     if matches_nothing(selector):
         return
     select_all = selector.empty()
@@ -48,7 +48,7 @@ def list_all(store: Store, selector: Selector, append_fn: AppendFunc) -> None:
 def list_all_by_namespace(
     indexer: Indexer, namespace: str, selector: Selector, append_fn: AppendFunc
 ) -> None:
-    """Port of ListAllByNamespace: like list_all within one namespace, through the
+    """Port of ListAllByNamespace (listers.go): like list_all within one namespace, through the
     namespace index when there is one (a full scan otherwise)."""
     if matches_nothing(selector):
         return
@@ -82,17 +82,17 @@ class GenericLister:
         self._resource = resource
 
     def list(self, selector: Selector) -> list[Any]:
-        """Port of genericLister.List."""
+        """Port of genericLister.List (listers.go)."""
         ret: list[Any] = []
         list_all(self._indexer, selector, ret.append)
         return ret
 
     def by_namespace(self, namespace: str) -> GenericNamespaceLister:
-        """Port of genericLister.ByNamespace."""
+        """Port of genericLister.ByNamespace (listers.go)."""
         return GenericNamespaceLister(self._indexer, namespace, self._resource)
 
     def get(self, name: str) -> Any:
-        """Port of genericLister.Get: by bare key; NotFound when absent."""
+        """Port of genericLister.Get (listers.go): by bare key; NotFound when absent."""
         obj, exists = self._indexer.get_by_key(name)
         if not exists:
             raise new_not_found(self._resource, name)
@@ -108,13 +108,13 @@ class GenericNamespaceLister:
         self._resource = resource
 
     def list(self, selector: Selector) -> list[Any]:
-        """Port of genericNamespaceLister.List."""
+        """Port of genericNamespaceLister.List (listers.go)."""
         ret: list[Any] = []
         list_all_by_namespace(self._indexer, self._namespace, selector, ret.append)
         return ret
 
     def get(self, name: str) -> Any:
-        """Port of genericNamespaceLister.Get; NotFound when absent."""
+        """Port of genericNamespaceLister.Get (listers.go); NotFound when absent."""
         obj, exists = self._indexer.get_by_key(self._namespace + "/" + name)
         if not exists:
             raise new_not_found(self._resource, name)
@@ -122,7 +122,10 @@ class GenericNamespaceLister:
 
 
 def new_generic_lister(indexer: Indexer, resource: str) -> GenericLister:
-    """Port of NewGenericLister (``resource`` is the GroupResource string, e.g. "job.batch")."""
+    """Port of NewGenericLister (``resource`` is the GroupResource string, e.g. "job.batch").
+
+    Go twin: NewGenericLister (listers.go).
+    """
     return GenericLister(indexer, resource)
 
 

@@ -62,7 +62,7 @@ class ListWatcherWithWatchListSemanticsWrapper:
         return self.list_watch.watch(options)
 
     def is_watch_list_semantics_unsupported(self) -> bool:
-        """Port of IsWatchListSemanticsUnSupported."""
+        """Port of IsWatchListSemanticsUnSupported (listwatch.go)."""
         return self.unsupported_watch_list_semantics
 
 
@@ -78,7 +78,10 @@ def does_client_not_support_watch_list_semantics(client: object) -> bool:
 
 
 def to_list_watcher_with_watch_list_semantics(lw: ListWatch, client: object) -> ListerWatcher:
-    """Port of ToListWatcherWithWatchListSemantics: record the client's watch-list support."""
+    """Port of ToListWatcherWithWatchListSemantics: record the client's watch-list support.
+
+    Go twin: ToListWatcherWithWatchListSemantics (listwatch.go).
+    """
     return ListWatcherWithWatchListSemanticsWrapper(
         lw, does_client_not_support_watch_list_semantics(client)
     )
@@ -99,20 +102,26 @@ class ListWatch:
     disable_chunking: bool = False
 
     def list(self, options: ListOptions) -> ObjectList[Any]:
-        """Port of ListWatch.List; pagination is the reflector's job, not done here."""
+        """Port of ListWatch.List; pagination is the reflector's job, not done here.
+
+        Go twin: ListWatch.List (listwatch.go).
+        """
         if self.list_func is None:
             raise RuntimeError("ListWatch has no list_func")
         return self.list_func(options)
 
     def watch(self, options: ListOptions) -> WatchInterface:
-        """Port of ListWatch.Watch."""
+        """Port of ListWatch.Watch (listwatch.go)."""
         if self.watch_func is None:
             raise RuntimeError("ListWatch has no watch_func")
         return self.watch_func(options)
 
 
 def new_list_watch_from_client(client: _ResourceClient, field_selector: str = "") -> ListWatch:
-    """Port of NewListWatchFromClient: list/watch one resource, filtered by a field selector."""
+    """Port of NewListWatchFromClient: list/watch one resource, filtered by a field selector.
+
+    Go twin: NewListWatchFromClient (listwatch.go).
+    """
 
     def options_modifier(options: ListOptions) -> None:
         options.field_selector = field_selector
@@ -124,7 +133,7 @@ def new_filtered_list_watch_from_client(
     client: _ResourceClient,
     options_modifier: Callable[[ListOptions], None] | None = None,
 ) -> ListWatch:
-    """Port of NewFilteredListWatchFromClient: list/watch through ``client``.
+    """Port of NewFilteredListWatchFromClient (listwatch.go): list/watch through ``client``.
 
     ``options_modifier`` (Go's tweak function) edits a copy of the options of every list
     and watch call; the caller's ``ListOptions`` are never changed.

@@ -154,13 +154,16 @@ class RealFIFO:
         self._emit_delta_type_bookmark = opts.emit_delta_type_bookmark
 
     def close(self) -> None:
-        """Port of RealFIFO.Close: wake every blocked pop so it can return."""
+        """Port of RealFIFO.Close (the_real_fifo.go): wake every blocked pop so it can return."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
 
     def _key_of(self, obj: Any) -> str:
-        """Port of RealFIFO.keyOf: the key function, also reading Deltas, Delta, tombstones."""
+        """Port of RealFIFO.keyOf: the key function, also reading Deltas, Delta, tombstones.
+
+        Go twin: RealFIFO.keyOf (the_real_fifo.go).
+        """
         if isinstance(obj, Deltas):
             if not obj:
                 raise KeyFuncError(obj, ZeroLengthDeltasObjectError())
@@ -172,28 +175,37 @@ class RealFIFO:
         return self._key_func(obj)
 
     def has_synced(self) -> bool:
-        """Port of RealFIFO.HasSynced: writes came first, or the initial list was popped."""
+        """Port of RealFIFO.HasSynced: writes came first, or the initial list was popped.
+
+        Go twin: RealFIFO.HasSynced (the_real_fifo.go).
+        """
         with self._lock:
             return self._has_synced_locked()
 
     def has_synced_checker(self) -> RealFIFO:
-        """Port of RealFIFO.HasSyncedChecker: the queue is its own DoneChecker."""
+        """Port of RealFIFO.HasSyncedChecker: the queue is its own DoneChecker.
+
+        Go twin: RealFIFO.HasSyncedChecker (the_real_fifo.go).
+        """
         return self
 
     def name(self) -> str:
-        """Port of RealFIFO.Name (DoneChecker)."""
+        """Port of RealFIFO.Name (the_real_fifo.go) (DoneChecker)."""
         return self._name
 
     def done(self) -> threading.Event:
-        """Port of RealFIFO.Done (DoneChecker): set once synced."""
+        """Port of RealFIFO.Done (the_real_fifo.go) (DoneChecker): set once synced."""
         return self._synced
 
     def _has_synced_locked(self) -> bool:
-        """Port of RealFIFO.hasSynced_locked."""
+        """Port of RealFIFO.hasSynced_locked (the_real_fifo.go)."""
         return self._synced_closed
 
     def _check_synced_locked(self) -> None:
-        """Port of RealFIFO.checkSynced_locked: mark synced once the initial list is out."""
+        """Port of RealFIFO.checkSynced_locked: mark synced once the initial list is out.
+
+        Go twin: RealFIFO.checkSynced_locked (the_real_fifo.go).
+        """
         if self._populated and self._initial_population_count == 0 and not self._synced_closed:
             self._synced_closed = True
             self._synced.set()
@@ -201,7 +213,10 @@ class RealFIFO:
     def _add_to_items_locked(
         self, delta_action_type: DeltaType, skip_transform: bool, obj: Any
     ) -> None:
-        """Port of RealFIFO.addToItems_locked: check the key, transform, append."""
+        """Port of RealFIFO.addToItems_locked: check the key, transform, append.
+
+        Go twin: RealFIFO.addToItems_locked (the_real_fifo.go).
+        """
         # The key is not stored, but an object without one must not enter the queue.
         try:
             self._key_of(obj)
@@ -220,7 +235,10 @@ class RealFIFO:
         self._cond.notify_all()
 
     def _add_replace_to_items_locked(self, objs: builtins.list[Any], resource_version: str) -> None:
-        """Port of RealFIFO.addReplaceToItemsLocked: one ReplacedAll delta for the list."""
+        """Port of RealFIFO.addReplaceToItemsLocked: one ReplacedAll delta for the list.
+
+        Go twin: RealFIFO.addReplaceToItemsLocked (the_real_fifo.go).
+        """
         transformer = self._transformer
         if transformer is not None:
             objs = [transformer(obj) for obj in objs]
@@ -229,38 +247,41 @@ class RealFIFO:
         self._cond.notify_all()
 
     def _add_resync_to_items_locked(self) -> None:
-        """Port of RealFIFO.addResyncToItemsLocked: one SyncAll delta."""
+        """Port of RealFIFO.addResyncToItemsLocked (the_real_fifo.go): one SyncAll delta."""
         self._items.append(Delta(SYNC_ALL, SyncAllInfo()))
         self._cond.notify_all()
 
     def add(self, obj: Any) -> None:
-        """Port of RealFIFO.Add: queue an Added delta."""
+        """Port of RealFIFO.Add (the_real_fifo.go): queue an Added delta."""
         with self._lock:
             self._populated = True
             self._check_synced_locked()
             self._add_to_items_locked(ADDED, False, obj)
 
     def update(self, obj: Any) -> None:
-        """Port of RealFIFO.Update: queue an Updated delta."""
+        """Port of RealFIFO.Update (the_real_fifo.go): queue an Updated delta."""
         with self._lock:
             self._populated = True
             self._check_synced_locked()
             self._add_to_items_locked(UPDATED, False, obj)
 
     def delete(self, obj: Any) -> None:
-        """Port of RealFIFO.Delete: queue a Deleted delta (always; nothing is collapsed)."""
+        """Port of RealFIFO.Delete: queue a Deleted delta (always; nothing is collapsed).
+
+        Go twin: RealFIFO.Delete (the_real_fifo.go).
+        """
         with self._lock:
             self._populated = True
             self._check_synced_locked()
             self._add_to_items_locked(DELETED, False, obj)
 
     def is_closed(self) -> bool:
-        """Port of RealFIFO.IsClosed."""
+        """Port of RealFIFO.IsClosed (the_real_fifo.go)."""
         with self._lock:
             return self._closed
 
     def pop(self, process: PopProcessFunc) -> Any:
-        """Port of RealFIFO.Pop: block for the oldest delta and process it alone.
+        """Port of RealFIFO.Pop (the_real_fifo.go): block for the oldest delta and process it alone.
 
         ``process`` receives (and pop returns) a one-element ``Deltas``. It runs under the
         lock unless ``unlock_while_processing``. The initial-list count drops only after
@@ -302,6 +323,8 @@ class RealFIFO:
 
         The lock is released only with ``unlock_while_processing`` and while fewer than two
         batches are queued, so a slow consumer cannot let the queue grow without bound.
+
+        Go twin: RealFIFO.whileProcessing_locked (the_real_fifo.go).
         """
         if self._unlock_while_processing and len(self._items) < self._batch_size * 2:
             self._lock.release()
@@ -324,6 +347,8 @@ class RealFIFO:
         after a delta whose key cannot be computed. A batch of one goes to
         ``process_single`` as a one-element ``Deltas``. Raises ``FIFOClosedError`` when
         closed and empty.
+
+        Go twin: RealFIFO.PopBatch (the_real_fifo.go).
         """
         with self._cond:
             items = self._items
@@ -386,7 +411,10 @@ class RealFIFO:
                     self._check_synced_locked()
 
     def bookmark(self, resource_version: str) -> None:
-        """Port of RealFIFO.Bookmark: queue a Bookmark delta if configured to (atomic only)."""
+        """Port of RealFIFO.Bookmark: queue a Bookmark delta if configured to (atomic only).
+
+        Go twin: RealFIFO.Bookmark (the_real_fifo.go).
+        """
         if not self._emit_delta_type_bookmark:
             return
         with self._cond:
@@ -400,6 +428,8 @@ class RealFIFO:
         absent from ``new_items`` first get a Deleted ``DeletedFinalStateUnknown`` delta,
         then every new item a Replaced delta. The first call marks every delta queued so
         far as the initial list.
+
+        Go twin: RealFIFO.Replace (the_real_fifo.go).
         """
         with self._lock:
             if self._emit_atomic_events:
@@ -421,7 +451,10 @@ class RealFIFO:
                 self._check_synced_locked()
 
     def resync(self) -> None:
-        """Port of RealFIFO.Resync: SyncAll in atomic mode, else Sync per known, unqueued key."""
+        """Port of RealFIFO.Resync: SyncAll in atomic mode, else Sync per known, unqueued key.
+
+        Go twin: RealFIFO.Resync (the_real_fifo.go).
+        """
         with self._lock:
             if self._emit_atomic_events:
                 self._add_resync_to_items_locked()
@@ -461,7 +494,7 @@ class RealFIFO:
                     raise
 
     def transformer(self) -> TransformFunc | None:
-        """Port of RealFIFO.Transformer (TransformingStore)."""
+        """Port of RealFIFO.Transformer (the_real_fifo.go) (TransformingStore)."""
         return self._transformer
 
 

@@ -352,12 +352,15 @@ class RetryWithDeadline:
         self._clock = clock
 
     def _reset(self) -> None:
-        """Port of retryWithDeadlineImpl.reset."""
+        """Port of retryWithDeadlineImpl.reset (retry_with_deadline.go)."""
         self._first_error_time = None
         self._last_error_time = None
 
     def after(self, err: BaseException | None) -> None:
-        """Port of After: note a retryable error, restarting the window after a quiet spell."""
+        """Port of After: note a retryable error, restarting the window after a quiet spell.
+
+        Go twin: retryWithDeadlineImpl.After (retry_with_deadline.go).
+        """
         if self._is_retryable(err):
             now = self._clock.now()
             if (
@@ -370,7 +373,10 @@ class RetryWithDeadline:
             self._last_error_time = now
 
     def should_retry(self) -> bool:
-        """Port of ShouldRetry: still within the retry window since the first error?"""
+        """Port of ShouldRetry: still within the retry window since the first error?
+
+        Go twin: retryWithDeadlineImpl.ShouldRetry (retry_with_deadline.go).
+        """
         if self._max_retry_duration <= 0:
             return False
         first = self._first_error_time
@@ -455,7 +461,10 @@ def _error_chain(err: BaseException | None) -> Iterator[BaseException]:
 
 
 def default_watch_error_handler(r: Reflector, err: BaseException) -> None:
-    """Port of DefaultWatchErrorHandler: log the error at a level matching its kind."""
+    """Port of DefaultWatchErrorHandler: log the error at a level matching its kind.
+
+    Go twin: DefaultWatchErrorHandler (reflector.go).
+    """
     if is_expired_error(err):
         _log.debug("Watch closed (reflector=%s type=%s): %s", r.name(), r.type_description(), err)
     else:
@@ -467,7 +476,10 @@ def default_watch_error_handler(r: Reflector, err: BaseException) -> None:
 def new_namespace_keyed_indexer_and_reflector(
     lw: ListerWatcher, expected_type: Any, resync_period: float
 ) -> tuple[Indexer, Reflector]:
-    """Port of NewNamespaceKeyedIndexerAndReflector: an indexer by namespace plus its feeder."""
+    """Port of NewNamespaceKeyedIndexerAndReflector: an indexer by namespace plus its feeder.
+
+    Go twin: NewNamespaceKeyedIndexerAndReflector (reflector.go).
+    """
     indexer = new_indexer(meta_namespace_key_func, {NAMESPACE_INDEX: meta_namespace_index_func})
     reflector = new_reflector(lw, expected_type, indexer, resync_period)
     return indexer, reflector
@@ -476,7 +488,7 @@ def new_namespace_keyed_indexer_and_reflector(
 def new_reflector(
     lw: ListerWatcher, expected_type: Any, store: ReflectorStore, resync_period: float
 ) -> Reflector:
-    """Port of NewReflector: a reflector named after its caller's source line."""
+    """Port of NewReflector (reflector.go): a reflector named after its caller's source line."""
     return new_reflector_with_options(
         lw, expected_type, store, ReflectorOptions(resync_period=resync_period)
     )
@@ -489,7 +501,7 @@ def new_named_reflector(
     store: ReflectorStore,
     resync_period: float,
 ) -> Reflector:
-    """Port of NewNamedReflector."""
+    """Port of NewNamedReflector (reflector.go)."""
     return new_reflector_with_options(
         lw, expected_type, store, ReflectorOptions(name=name, resync_period=resync_period)
     )
@@ -511,7 +523,7 @@ class ReflectorOptions:
 def new_reflector_with_options(
     lw: ListerWatcher, expected_type: Any, store: ReflectorStore, options: ReflectorOptions
 ) -> Reflector:
-    """Port of NewReflectorWithOptions.
+    """Port of NewReflectorWithOptions (reflector.go).
 
     ``expected_type`` is an example object or a class (None disables the type check);
     watch events carrying another type are logged and skipped.
@@ -550,7 +562,7 @@ def new_reflector_with_options(
 
 
 def get_type_description_from_object(expected_type: Any) -> str:
-    """Port of getTypeDescriptionFromObject: the type's name, or "<unspecified>"."""
+    """Port of getTypeDescriptionFromObject (reflector.go): the type's name, or "<unspecified>"."""
     if expected_type is None:
         return DEFAULT_EXPECTED_TYPE_NAME
     cls = expected_type if isinstance(expected_type, type) else type(expected_type)
@@ -632,11 +644,11 @@ class Reflector:
         self._stop_notifier: EventNotifier | None = None
 
     def name(self) -> str:
-        """Port of Reflector.Name."""
+        """Port of Reflector.Name (reflector.go)."""
         return self._name
 
     def type_description(self) -> str:
-        """Port of Reflector.TypeDescription."""
+        """Port of Reflector.TypeDescription (reflector.go)."""
         return self._type_description
 
     def _notifier_for(self, stop: threading.Event) -> EventNotifier:
@@ -650,6 +662,8 @@ class Reflector:
         """Port of Reflector.Run / RunWithContext: list-and-watch until ``stop`` is set.
 
         Attempts are spaced by the backoff, measured after each attempt ends (sliding).
+
+        Go twin: Reflector.Run (reflector.go).
         """
         notifier = self._notifier_for(stop)
         _log.debug(
@@ -674,6 +688,8 @@ class Reflector:
 
         Raises when the list fails (the watch was not even tried). Returns normally when
         stopped, or when the watch ended in a way that calls for a fresh list.
+
+        Go twin: Reflector.ListAndWatch (reflector.go).
         """
         notifier = self._notifier_for(stop)
         _log.debug("Listing and watching %s from %s", self._type_description, self._name)
@@ -683,7 +699,10 @@ class Reflector:
         self._watch_with_resync(notifier, None)
 
     def _start_resync(self, cancel: _Cancel, resync_errc: _ErrorChannel) -> None:
-        """Port of startResync (with resyncChan): every resync period, maybe resync."""
+        """Port of startResync (with resyncChan): every resync period, maybe resync.
+
+        Go twin: Reflector.startResync (reflector.go).
+        """
         while True:
             with cancel.cond:
                 deadline = self._clock.now() + timedelta(seconds=self._resync_period)
@@ -703,7 +722,10 @@ class Reflector:
                     return
 
     def _watch_with_resync(self, stop: EventNotifier, w: WatchInterface | None) -> None:
-        """Port of watchWithResync: watch, with the periodic resync running alongside."""
+        """Port of watchWithResync: watch, with the periodic resync running alongside.
+
+        Go twin: Reflector.watchWithResync (reflector.go).
+        """
         resync_errc = _ErrorChannel()
         if self._resync_period == 0:
             # Upstream's resync goroutine would only wait for cancellation.
@@ -734,6 +756,8 @@ class Reflector:
         Refused connections and 429s back off and rewatch; internal errors are retried for
         ``max_internal_error_retry_duration``; anything else (410 Gone included) returns,
         so the caller relists. Errors starting a watch that cannot be retried are raised.
+
+        Go twin: Reflector.watch (reflector.go).
         """
         retry = RetryWithDeadline(
             self.max_internal_error_retry_duration, 60.0, _is_internal_error, self._clock
@@ -850,6 +874,8 @@ class Reflector:
 
         The list runs on its own thread so that a stop request returns at once, as the
         goroutine does upstream. Raises ``ListError`` (caused by the client's error).
+
+        Go twin: Reflector.list (reflector.go).
         """
         options = ListOptions(resource_version=self._relist_resource_version())
         outcome: dict[str, Any] = {}
@@ -923,21 +949,27 @@ class Reflector:
         self._set_last_sync_resource_version(resource_version)
 
     def _sync_with(self, items: list[Any], resource_version: str) -> None:
-        """Port of syncWith: replace the store's content with ``items``."""
+        """Port of syncWith (reflector.go): replace the store's content with ``items``."""
         self._store.replace(items, resource_version)
 
     def last_sync_resource_version(self) -> str:
-        """Port of LastSyncResourceVersion: the version of the last list or watch event."""
+        """Port of LastSyncResourceVersion: the version of the last list or watch event.
+
+        Go twin: Reflector.LastSyncResourceVersion (reflector.go).
+        """
         with self._last_sync_resource_version_lock:
             return self._last_sync_resource_version
 
     def _set_last_sync_resource_version(self, v: str) -> None:
-        """Port of setLastSyncResourceVersion."""
+        """Port of setLastSyncResourceVersion (reflector.go)."""
         with self._last_sync_resource_version_lock:
             self._last_sync_resource_version = v
 
     def _relist_resource_version(self) -> str:
-        """Port of relistResourceVersion: "0" first, then the last version, "" if unavailable."""
+        """Port of relistResourceVersion: "0" first, then the last version, "" if unavailable.
+
+        Go twin: Reflector.relistResourceVersion (reflector.go).
+        """
         with self._last_sync_resource_version_lock:
             if self._is_last_sync_resource_version_unavailable:
                 return ""
@@ -946,14 +978,17 @@ class Reflector:
             return self._last_sync_resource_version
 
     def _rewatch_resource_version(self) -> str:
-        """Port of rewatchResourceVersion: the version a watch-list stream resumes from."""
+        """Port of rewatchResourceVersion: the version a watch-list stream resumes from.
+
+        Go twin: Reflector.rewatchResourceVersion (reflector.go).
+        """
         with self._last_sync_resource_version_lock:
             if self._is_last_sync_resource_version_unavailable:
                 return ""
             return self._last_sync_resource_version
 
     def _set_is_last_sync_resource_version_unavailable(self, is_unavailable: bool) -> None:
-        """Port of setIsLastSyncResourceVersionUnavailable."""
+        """Port of setIsLastSyncResourceVersionUnavailable (reflector.go)."""
         with self._last_sync_resource_version_lock:
             self._is_last_sync_resource_version_unavailable = is_unavailable
 
@@ -1012,7 +1047,10 @@ def handle_watch(
     err_ch: _ErrorChannel,
     stop: EventNotifier,
 ) -> None:
-    """Port of handleWatch: apply a watch's events to the store; always stops the watch."""
+    """Port of handleWatch: apply a watch's events to the store; always stops the watch.
+
+    Go twin: handleWatch (reflector.go).
+    """
     handle_any_watch(
         start,
         w,
@@ -1048,6 +1086,8 @@ def handle_any_watch(
     stopped, the resync error if one arrives, and ``VeryShortWatchError`` when the watch
     closed within a second without events. Returns whether the watch-list end bookmark
     was seen; the watch is stopped on exit unless the caller asked to keep it then.
+
+    Go twin: handleAnyWatch (reflector.go).
     """
     watch_list_bookmark_received = False
     event_received_besides_added = False
@@ -1167,7 +1207,7 @@ def status_error_from_object(obj: Any) -> BaseException:
 
 
 def is_expired_error(err: BaseException | None) -> bool:
-    """Port of isExpiredError: 410 Expired or Gone, anywhere in the cause chain."""
+    """Port of isExpiredError (reflector.go): 410 Expired or Gone, anywhere in the cause chain."""
     return any(is_resource_expired(e) or is_gone(e) for e in _error_chain(err))
 
 
@@ -1185,7 +1225,10 @@ def _is_timeout(err: BaseException) -> bool:
 
 
 def is_too_large_resource_version_error(err: BaseException | None) -> bool:
-    """Port of isTooLargeResourceVersionError: the requested version is in the future."""
+    """Port of isTooLargeResourceVersionError: the requested version is in the future.
+
+    Go twin: isTooLargeResourceVersionError (reflector.go).
+    """
     for e in _error_chain(err):
         if has_status_cause(e, CAUSE_TYPE_RESOURCE_VERSION_TOO_LARGE):
             return True
@@ -1204,6 +1247,8 @@ def is_watch_error_retriable(err: BaseException | None) -> bool:
 
     Connection refused is looked for through causes, contexts and urllib3's ``reason``
     attribute, the ways the HTTP stack wraps the socket error (Go's errors.As on Errno).
+
+    Go twin: isWatchErrorRetriable (reflector.go).
     """
     if any(is_too_many_requests(e) for e in _error_chain(err)):
         return True

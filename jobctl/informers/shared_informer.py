@@ -126,7 +126,7 @@ class SharedIndexInformer(SharedInformer, Protocol):
 def new_shared_informer(
     lw: ListerWatcher, example_object: Any, default_event_handler_resync_period: float
 ) -> SharedIndexInformer:
-    """Port of NewSharedInformer: a shared informer without indexes."""
+    """Port of NewSharedInformer (shared_informer.go): a shared informer without indexes."""
     return new_shared_index_informer(lw, example_object, default_event_handler_resync_period, {})
 
 
@@ -136,7 +136,7 @@ def new_shared_index_informer(
     default_event_handler_resync_period: float,
     indexers: Indexers,
 ) -> SharedIndexInformer:
-    """Port of NewSharedIndexInformer."""
+    """Port of NewSharedIndexInformer (shared_informer.go)."""
     return new_shared_index_informer_with_options(
         lw,
         example_object,
@@ -160,7 +160,7 @@ class SharedIndexInformerOptions:
 def new_shared_index_informer_with_options(
     lw: ListerWatcher, example_object: Any, options: SharedIndexInformerOptions
 ) -> SharedIndexInformer:
-    """Port of NewSharedIndexInformerWithOptions.
+    """Port of NewSharedIndexInformerWithOptions (shared_informer.go).
 
     ``example_object`` (an instance or a class) fixes the type watch events must carry.
     """
@@ -196,7 +196,10 @@ def wait_for_named_cache_sync(
     *cache_syncs: InformerSynced,
     clock: Clock | None = None,
 ) -> bool:
-    """Port of WaitForNamedCacheSync: wait_for_cache_sync with start/end log lines."""
+    """Port of WaitForNamedCacheSync: wait_for_cache_sync with start/end log lines.
+
+    Go twin: WaitForNamedCacheSync (shared_informer.go).
+    """
     _log.info("Waiting for caches to sync for %s", controller_name)
     if not wait_for_cache_sync(stop, *cache_syncs, clock=clock):
         _log.error("Unable to sync caches for %s", controller_name)
@@ -211,6 +214,8 @@ def wait_for_cache_sync(
     """Port of WaitForCacheSync: poll every 100ms until all report synced or stop is set.
 
     Checks at once first (PollImmediateUntil). True if synced, False if stopped.
+
+    Go twin: WaitForCacheSync (shared_informer.go).
     """
     the_clock: Clock = clock if clock is not None else RealClock()
     notifier = EventNotifier(stop)
@@ -225,7 +230,7 @@ def wait_for_cache_sync(
 
 
 def wait_for(stop: threading.Event, what: str, *checkers: DoneChecker) -> bool:
-    """Port of WaitFor: wait until every checker is done or ``stop`` is set.
+    """Port of WaitFor (shared_informer.go): wait until every checker is done or ``stop`` is set.
 
     Returns True if all are done. Logs progress when ``what`` is not empty.
     """
@@ -260,7 +265,7 @@ def wait_for(stop: threading.Event, what: str, *checkers: DoneChecker) -> bool:
 
 
 def is_done(checker: DoneChecker) -> bool:
-    """Port of IsDone: is the checker done already?"""
+    """Port of IsDone (shared_informer.go): is the checker done already?"""
     return checker.done().is_set()
 
 
@@ -272,7 +277,10 @@ class SyncResult:
     synced: dict[Any, bool]
 
     def as_error(self) -> BaseException | None:
-        """Port of SyncResult.AsError: an error naming the unsynced types, or None."""
+        """Port of SyncResult.AsError: an error naming the unsynced types, or None.
+
+        Go twin: SyncResult.AsError (shared_informer.go).
+        """
         if self.err is None:
             return None
         unsynced = sorted(_type_name(t) for t, ok in self.synced.items() if not ok)
@@ -325,14 +333,17 @@ class _SharedIndexInformer:
         self._key_func = deletion_handling_meta_namespace_key_func
 
     def set_watch_error_handler(self, handler: WatchErrorHandler) -> None:
-        """Port of SetWatchErrorHandler: only before the informer starts."""
+        """Port of SetWatchErrorHandler (shared_informer.go): only before the informer starts."""
         with self._started_lock:
             if self._started:
                 raise RuntimeError("informer has already started")
             self._watch_error_handler = handler
 
     def set_transform(self, handler: TransformFunc) -> None:
-        """Port of SetTransform: only before start; runs on every object before storing."""
+        """Port of SetTransform: only before start; runs on every object before storing.
+
+        Go twin: sharedIndexInformer.SetTransform (shared_informer.go).
+        """
         with self._started_lock:
             if self._started:
                 raise RuntimeError("informer has already started")
@@ -343,6 +354,8 @@ class _SharedIndexInformer:
 
         Starts the processor (handler threads) and the controller (reflector and pop loop),
         and marks the informer synced once the queue's initial list is processed.
+
+        Go twin: sharedIndexInformer.Run (shared_informer.go).
         """
         if self.has_started():
             _log.warning("The sharedIndexInformer has started, run more than once is not allowed")
@@ -386,52 +399,61 @@ class _SharedIndexInformer:
             processor_thread.join()
 
     def has_started(self) -> bool:
-        """Port of sharedIndexInformer.HasStarted."""
+        """Port of sharedIndexInformer.HasStarted (shared_informer.go)."""
         with self._started_lock:
             return self._started
 
     def has_synced(self) -> bool:
-        """Port of sharedIndexInformer.HasSynced: the initial list reached the indexer."""
+        """Port of sharedIndexInformer.HasSynced: the initial list reached the indexer.
+
+        Go twin: sharedIndexInformer.HasSynced (shared_informer.go).
+        """
         return self._synced.is_set()
 
     def has_synced_checker(self) -> DoneChecker:
-        """Port of sharedIndexInformer.HasSyncedChecker."""
+        """Port of sharedIndexInformer.HasSyncedChecker (shared_informer.go)."""
         return _SharedIndexInformerDone(self)
 
     def last_sync_resource_version(self) -> str:
-        """Port of sharedIndexInformer.LastSyncResourceVersion."""
+        """Port of sharedIndexInformer.LastSyncResourceVersion (shared_informer.go)."""
         with self._started_lock:
             if self._controller is None:
                 return ""
             return self._controller.last_sync_resource_version()
 
     def get_store(self) -> Store:
-        """Port of GetStore."""
+        """Port of GetStore (shared_informer.go)."""
         return self._indexer
 
     def get_indexer(self) -> Indexer:
-        """Port of GetIndexer."""
+        """Port of GetIndexer (shared_informer.go)."""
         return self._indexer
 
     def add_indexers(self, indexers: Indexers) -> None:
-        """Port of AddIndexers: refused once the informer stopped."""
+        """Port of AddIndexers (shared_informer.go): refused once the informer stopped."""
         with self._started_lock:
             if self._stopped:
                 raise RuntimeError("indexer was not added because it has stopped already")
             self._indexer.add_indexers(indexers)
 
     def get_controller(self) -> Controller:
-        """Port of GetController: a stand-in reporting this informer's state."""
+        """Port of GetController: a stand-in reporting this informer's state.
+
+        Go twin: sharedIndexInformer.GetController (shared_informer.go).
+        """
         return _DummyController(self)
 
     def add_event_handler(self, handler: ResourceEventHandler) -> ResourceEventHandlerRegistration:
-        """Port of AddEventHandler: with the informer's default resync period."""
+        """Port of AddEventHandler: with the informer's default resync period.
+
+        Go twin: sharedIndexInformer.AddEventHandler (shared_informer.go).
+        """
         return self.add_event_handler_with_options(handler, HandlerOptions())
 
     def add_event_handler_with_resync_period(
         self, handler: ResourceEventHandler, resync_period: float
     ) -> ResourceEventHandlerRegistration:
-        """Port of AddEventHandlerWithResyncPeriod."""
+        """Port of AddEventHandlerWithResyncPeriod (shared_informer.go)."""
         return self.add_event_handler_with_options(
             handler, HandlerOptions(resync_period=resync_period)
         )
@@ -439,7 +461,7 @@ class _SharedIndexInformer:
     def add_event_handler_with_options(
         self, handler: ResourceEventHandler, options: HandlerOptions
     ) -> ResourceEventHandlerRegistration:
-        """Port of AddEventHandlerWithOptions.
+        """Port of AddEventHandlerWithOptions (shared_informer.go).
 
         Before start, a resync period shorter than the check period lowers the check
         period; after start it is raised to it. After start the handler first receives
@@ -499,24 +521,30 @@ class _SharedIndexInformer:
             return handle
 
     def _handle_deltas(self, obj: Any, is_in_initial_list: bool) -> None:
-        """Port of sharedIndexInformer.handleDeltas: apply and distribute, serialised."""
+        """Port of sharedIndexInformer.handleDeltas: apply and distribute, serialised.
+
+        Go twin: sharedIndexInformer.handleDeltas (shared_informer.go).
+        """
         with self._block_deltas:
             if not isinstance(obj, Deltas):
                 raise TypeError("object given as Process argument is not Deltas")
             process_deltas(self, self._indexer, obj, is_in_initial_list, self._key_func)
 
     def _handle_batch_deltas(self, deltas: list[Delta], is_in_initial_list: bool) -> None:
-        """Port of sharedIndexInformer.handleBatchDeltas."""
+        """Port of sharedIndexInformer.handleBatchDeltas (shared_informer.go)."""
         with self._block_deltas:
             process_deltas_in_batch(self, self._indexer, deltas, is_in_initial_list, self._key_func)
 
     def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
-        """Port of sharedIndexInformer.OnAdd: tell every listener."""
+        """Port of sharedIndexInformer.OnAdd (shared_informer.go): tell every listener."""
         self._processor.distribute(_AddNotification(obj, is_in_initial_list), False)
 
     def on_update(self, old: Any, new: Any) -> None:
         """Port of sharedIndexInformer.OnUpdate: an update with an unchanged resource
-        version is a resync, sent only to listeners due for one."""
+        version is a resync, sent only to listeners due for one.
+
+        Go twin: sharedIndexInformer.OnUpdate (shared_informer.go).
+        """
         new_meta = getattr(new, "metadata", None)
         old_meta = getattr(old, "metadata", None)
         is_sync = (
@@ -527,16 +555,19 @@ class _SharedIndexInformer:
         self._processor.distribute(_UpdateNotification(old, new), is_sync)
 
     def on_delete(self, old: Any) -> None:
-        """Port of sharedIndexInformer.OnDelete."""
+        """Port of sharedIndexInformer.OnDelete (shared_informer.go)."""
         self._processor.distribute(_DeleteNotification(old), False)
 
     def is_stopped(self) -> bool:
-        """Port of IsStopped."""
+        """Port of IsStopped (shared_informer.go)."""
         with self._started_lock:
             return self._stopped
 
     def remove_event_handler(self, handle: ResourceEventHandlerRegistration) -> None:
-        """Port of RemoveEventHandler: unknown or already removed handles are ignored."""
+        """Port of RemoveEventHandler: unknown or already removed handles are ignored.
+
+        Go twin: sharedIndexInformer.RemoveEventHandler (shared_informer.go).
+        """
         with self._started_lock, self._block_deltas:
             self._processor.remove_listener(handle)
 
@@ -548,11 +579,11 @@ class _SharedIndexInformerDone:
         self._s = s
 
     def name(self) -> str:
-        """Port of sharedIndexInformerDone.Name."""
+        """Port of sharedIndexInformerDone.Name (shared_informer.go)."""
         return f"SharedIndexInformer {get_type_description_from_object(self._s._object_type)}"
 
     def done(self) -> threading.Event:
-        """Port of sharedIndexInformerDone.Done."""
+        """Port of sharedIndexInformerDone.Done (shared_informer.go)."""
         return self._s._synced
 
     def notifier(self) -> EventNotifier:
@@ -567,18 +598,21 @@ class _DummyController:
         self._informer = informer
 
     def run(self, stop: threading.Event) -> None:
-        """Port of dummyController.Run: nothing."""
+        """Port of dummyController.Run (shared_informer.go): nothing."""
 
     def has_synced(self) -> bool:
-        """Port of dummyController.HasSynced."""
+        """Port of dummyController.HasSynced (shared_informer.go)."""
         return self._informer.has_synced()
 
     def has_synced_checker(self) -> DoneChecker:
-        """Port of dummyController.HasSyncedChecker."""
+        """Port of dummyController.HasSyncedChecker (shared_informer.go)."""
         return self._informer.has_synced_checker()
 
     def last_sync_resource_version(self) -> str:
-        """Port of dummyController.LastSyncResourceVersion (InformerResourceVersion gate)."""
+        """Port of dummyController.LastSyncResourceVersion (InformerResourceVersion gate).
+
+        Go twin: dummyController.LastSyncResourceVersion (shared_informer.go).
+        """
         if features.DEFAULT_FEATURE_GATE.enabled(features.INFORMER_RESOURCE_VERSION):
             return self._informer.last_sync_resource_version()
         return ""
@@ -615,7 +649,10 @@ class _DeleteNotification:
 
 def determine_resync_period(desired: float, check: float) -> float:
     """Port of determineResyncPeriod: 0 stays 0; no resync without a check period;
-    never shorter than the check period."""
+    never shorter than the check period.
+
+    Go twin: determineResyncPeriod (shared_informer.go).
+    """
     if desired == 0:
         return desired
     if check == 0:
@@ -643,7 +680,10 @@ MINIMUM_RESYNC_PERIOD = 1.0
 def shut_down_event_handler(
     informer: SharedInformer, handle: ResourceEventHandlerRegistration
 ) -> None:
-    """Port of ShutDownEventHandler: remove the handler and wait for its thread to end."""
+    """Port of ShutDownEventHandler: remove the handler and wait for its thread to end.
+
+    Go twin: ShutDownEventHandler (shared_informer.go).
+    """
     informer.remove_event_handler(handle)
     shutdown = getattr(handle, "shutdown_chan", None)
     if shutdown is None:
@@ -668,14 +708,20 @@ class SharedProcessor:
         self._threads: list[threading.Thread] = []
 
     def get_listener(self, registration: Any) -> ProcessorListener | None:
-        """Port of sharedProcessor.getListener: the registered listener, if still present."""
+        """Port of sharedProcessor.getListener: the registered listener, if still present.
+
+        Go twin: sharedProcessor.getListener (shared_informer.go).
+        """
         with self._lock:
             if isinstance(registration, ProcessorListener) and registration in self._listeners:
                 return registration
             return None
 
     def add_listener(self, listener: ProcessorListener) -> tuple[ProcessorListener, bool]:
-        """Port of sharedProcessor.addListener: register; start it if the processor runs."""
+        """Port of sharedProcessor.addListener: register; start it if the processor runs.
+
+        Go twin: sharedProcessor.addListener (shared_informer.go).
+        """
         with self._lock:
             self._listeners[listener] = True
             if self._listeners_started:
@@ -683,7 +729,10 @@ class SharedProcessor:
             return listener, self._listeners_started
 
     def remove_listener(self, handle: Any) -> None:
-        """Port of sharedProcessor.removeListener: stop and forget a listener."""
+        """Port of sharedProcessor.removeListener: stop and forget a listener.
+
+        Go twin: sharedProcessor.removeListener (shared_informer.go).
+        """
         with self._lock:
             if not isinstance(handle, ProcessorListener):
                 raise TypeError(f"invalid key type {type(handle).__name__}")
@@ -697,7 +746,10 @@ class SharedProcessor:
 
     def distribute(self, obj: Any, sync: bool) -> None:
         """Port of sharedProcessor.distribute: hand a notification to the listeners
-        (for a resync, only to those due for one)."""
+        (for a resync, only to those due for one).
+
+        Go twin: sharedProcessor.distribute (shared_informer.go).
+        """
         with self._lock:
             while not self._listeners_started and self._listeners:
                 self._listeners_cond.wait()
@@ -706,7 +758,10 @@ class SharedProcessor:
                     listener.add(obj)
 
     def run(self, stop: threading.Event) -> None:
-        """Port of sharedProcessor.run: start every listener, wait for stop, stop them all."""
+        """Port of sharedProcessor.run: start every listener, wait for stop, stop them all.
+
+        Go twin: sharedProcessor.run (shared_informer.go).
+        """
         with self._lock:
             for listener in self._listeners:
                 listener.watch_synced()
@@ -725,7 +780,10 @@ class SharedProcessor:
             t.join()
 
     def should_resync(self) -> bool:
-        """Port of sharedProcessor.shouldResync: mark listeners due now; any due?"""
+        """Port of sharedProcessor.shouldResync: mark listeners due now; any due?
+
+        Go twin: sharedProcessor.shouldResync (shared_informer.go).
+        """
         with self._lock:
             resync_needed = False
             now = self._clock.now()
@@ -738,7 +796,10 @@ class SharedProcessor:
             return resync_needed
 
     def resync_check_period_changed(self, resync_check_period: float) -> None:
-        """Port of sharedProcessor.resyncCheckPeriodChanged: recompute listener periods."""
+        """Port of sharedProcessor.resyncCheckPeriodChanged: recompute listener periods.
+
+        Go twin: sharedProcessor.resyncCheckPeriodChanged (shared_informer.go).
+        """
         with self._lock:
             for listener in self._listeners:
                 listener.set_resync_period(
@@ -793,19 +854,25 @@ class ProcessorListener:
         self._resync_lock = threading.Lock()
 
     def has_synced(self) -> bool:
-        """Port of processorListener.HasSynced."""
+        """Port of processorListener.HasSynced (shared_informer.go)."""
         return self._sync_tracker.has_synced()
 
     def has_synced_checker(self) -> DoneChecker:
-        """Port of processorListener.HasSyncedChecker."""
+        """Port of processorListener.HasSyncedChecker (shared_informer.go)."""
         return self._sync_tracker
 
     def shutdown_chan(self) -> threading.Event:
-        """Port of processorListener.ShutdownChan: set once the delivery thread ended."""
+        """Port of processorListener.ShutdownChan: set once the delivery thread ended.
+
+        Go twin: processorListener.ShutdownChan (shared_informer.go).
+        """
         return self._run_finished
 
     def add(self, notification: Any) -> None:
-        """Port of processorListener.add: buffer a notification (never blocks for long)."""
+        """Port of processorListener.add: buffer a notification (never blocks for long).
+
+        Go twin: processorListener.add (shared_informer.go).
+        """
         if isinstance(notification, _AddNotification) and notification.is_in_initial_list:
             self._sync_tracker.start()
         with self._cond:
@@ -835,6 +902,8 @@ class ProcessorListener:
 
         A handler exception is logged; the next delivery then waits one second first,
         as upstream does after a crash.
+
+        Go twin: processorListener.run (shared_informer.go).
         """
         try:
             sleep_after_crash = False
@@ -886,7 +955,10 @@ class ProcessorListener:
             self._run_finished.set()
 
     def watch_synced(self) -> None:
-        """Port of processorListener.watchSynced: tell the tracker once upstream synced."""
+        """Port of processorListener.watchSynced: tell the tracker once upstream synced.
+
+        Go twin: processorListener.watchSynced (shared_informer.go).
+        """
         get_notifier = getattr(self._upstream_has_synced, "notifier", None)
         notifier: EventNotifier = (
             get_notifier()
@@ -907,19 +979,22 @@ class ProcessorListener:
             watch[0].unregister(watch[1])
 
     def should_resync(self, now: datetime) -> bool:
-        """Port of processorListener.shouldResync: is the next resync time reached?"""
+        """Port of processorListener.shouldResync: is the next resync time reached?
+
+        Go twin: processorListener.shouldResync (shared_informer.go).
+        """
         with self._resync_lock:
             if self._resync_period == 0:
                 return False
             return now >= self._next_resync
 
     def determine_next_resync(self, now: datetime) -> None:
-        """Port of processorListener.determineNextResync."""
+        """Port of processorListener.determineNextResync (shared_informer.go)."""
         with self._resync_lock:
             self._next_resync = now + timedelta(seconds=self._resync_period)
 
     def set_resync_period(self, resync_period: float) -> None:
-        """Port of processorListener.setResyncPeriod."""
+        """Port of processorListener.setResyncPeriod (shared_informer.go)."""
         with self._resync_lock:
             self._resync_period = resync_period
 
@@ -938,7 +1013,10 @@ def new_process_listener(
     has_synced: DoneChecker,
     clock: Clock | None = None,
 ) -> ProcessorListener:
-    """Port of newProcessListener (``buffer_size`` only matters to Go's ring buffer)."""
+    """Port of newProcessListener (``buffer_size`` only matters to Go's ring buffer).
+
+    Go twin: newProcessListener (shared_informer.go).
+    """
     ret = ProcessorListener(
         handler,
         requested_resync_period,
@@ -962,7 +1040,10 @@ def name_for_handler(handler: Any) -> str:
 
 
 def _name_for_functions(*fs: Any) -> str:
-    """Port of nameForFunctions: the common qualifier, else the names joined by "+"."""
+    """Port of nameForFunctions: the common qualifier, else the names joined by "+".
+
+    Go twin: nameForFunctions (event_handler_name.go).
+    """
     qualifier = ""
     single_qualifier = True
     names: list[str] = []

@@ -88,7 +88,7 @@ class TransactionError(Exception):
         super().__init__(self.error())
 
     def error(self) -> str:
-        """Port of TransactionError.Error: how many failed and why."""
+        """Port of TransactionError.Error (store.go): how many failed and why."""
         failed = self.total_transactions - len(self.successful_indices)
         return (
             f"failed to execute ({failed}/{self.total_transactions}) transactions failed due to: "
@@ -113,7 +113,7 @@ class KeyFuncError(Exception):
         self.__cause__ = err
 
     def unwrap(self) -> BaseException:
-        """Port of KeyError.Unwrap: the key function's own error."""
+        """Port of KeyError.Unwrap (store.go): the key function's own error."""
         return self.err
 
 
@@ -207,7 +207,7 @@ class Cache:
         self._transformer: TransformFunc | None = None
 
     def transaction(self, *txns: Transaction) -> TransactionError | None:
-        """Port of cache.Transaction: key every transaction, then apply them in one lock.
+        """Port of cache.Transaction (store.go): key every transaction, then apply them in one lock.
 
         Returns a ``TransactionError`` naming the transactions that were applied when some
         objects had no key (or the storage cannot batch), else ``None``.
@@ -245,7 +245,7 @@ class Cache:
         return None
 
     def add(self, obj: Any) -> None:
-        """Port of cache.Add: key, transform and store the object."""
+        """Port of cache.Add (store.go): key, transform and store the object."""
         try:
             key = self._key_func(obj)
         except Exception as e:
@@ -255,7 +255,7 @@ class Cache:
         self._cache_storage.add(key, obj)
 
     def update(self, obj: Any) -> None:
-        """Port of cache.Update: key, transform and overwrite the object."""
+        """Port of cache.Update (store.go): key, transform and overwrite the object."""
         try:
             key = self._key_func(obj)
         except Exception as e:
@@ -265,7 +265,10 @@ class Cache:
         self._cache_storage.update(key, obj)
 
     def delete(self, obj: Any) -> None:
-        """Port of cache.Delete: remove the object's key, recording its resource version."""
+        """Port of cache.Delete: remove the object's key, recording its resource version.
+
+        Go twin: cache.Delete (store.go).
+        """
         try:
             key = self._key_func(obj)
         except Exception as e:
@@ -273,47 +276,56 @@ class Cache:
         self._cache_storage.delete_with_object(key, obj)
 
     def list(self) -> builtins.list[Any]:
-        """Port of cache.List: every stored object (treat them as read-only)."""
+        """Port of cache.List (store.go): every stored object (treat them as read-only)."""
         return self._cache_storage.list()
 
     def list_keys(self) -> builtins.list[str]:
-        """Port of cache.ListKeys: every stored key."""
+        """Port of cache.ListKeys (store.go): every stored key."""
         return self._cache_storage.list_keys()
 
     def last_store_sync_resource_version(self) -> str:
-        """Port of cache.LastStoreSyncResourceVersion: newest resource version written."""
+        """Port of cache.LastStoreSyncResourceVersion: newest resource version written.
+
+        Go twin: cache.LastStoreSyncResourceVersion (store.go).
+        """
         return self._cache_storage.last_store_sync_resource_version()
 
     def bookmark(self, rv: str) -> None:
-        """Port of cache.Bookmark: record a resource version seen without an object."""
+        """Port of cache.Bookmark (store.go): record a resource version seen without an object."""
         self._cache_storage.bookmark(rv)
 
     def get_indexers(self) -> Indexers:
-        """Port of cache.GetIndexers: the index functions by name."""
+        """Port of cache.GetIndexers (store.go): the index functions by name."""
         return self._cache_storage.get_indexers()
 
     def index(self, index_name: str, obj: Any) -> builtins.list[Any]:
-        """Port of cache.Index: objects sharing any indexed value with ``obj``."""
+        """Port of cache.Index (store.go): objects sharing any indexed value with ``obj``."""
         return self._cache_storage.index(index_name, obj)
 
     def index_keys(self, index_name: str, indexed_value: str) -> builtins.list[str]:
-        """Port of cache.IndexKeys: keys whose objects carry ``indexed_value``."""
+        """Port of cache.IndexKeys (store.go): keys whose objects carry ``indexed_value``."""
         return self._cache_storage.index_keys(index_name, indexed_value)
 
     def list_index_func_values(self, index_name: str) -> builtins.list[str]:
-        """Port of cache.ListIndexFuncValues: every value present in the named index."""
+        """Port of cache.ListIndexFuncValues (store.go): every value present in the named index."""
         return self._cache_storage.list_index_func_values(index_name)
 
     def by_index(self, index_name: str, indexed_value: str) -> builtins.list[Any]:
-        """Port of cache.ByIndex: objects whose indexed values include ``indexed_value``."""
+        """Port of cache.ByIndex: objects whose indexed values include ``indexed_value``.
+
+        Go twin: cache.ByIndex (store.go).
+        """
         return self._cache_storage.by_index(index_name, indexed_value)
 
     def add_indexers(self, new_indexers: Indexers) -> None:
-        """Port of cache.AddIndexers: add index functions, indexing existing objects."""
+        """Port of cache.AddIndexers (store.go): add index functions, indexing existing objects."""
         self._cache_storage.add_indexers(new_indexers)
 
     def get(self, obj: Any) -> tuple[Any, bool]:
-        """Port of cache.Get: the stored object with ``obj``'s key and whether it exists."""
+        """Port of cache.Get: the stored object with ``obj``'s key and whether it exists.
+
+        Go twin: cache.Get (store.go).
+        """
         try:
             key = self._key_func(obj)
         except Exception as e:
@@ -321,11 +333,17 @@ class Cache:
         return self.get_by_key(key)
 
     def get_by_key(self, key: str) -> tuple[Any, bool]:
-        """Port of cache.GetByKey: the stored object for ``key`` and whether it exists."""
+        """Port of cache.GetByKey: the stored object for ``key`` and whether it exists.
+
+        Go twin: cache.GetByKey (store.go).
+        """
         return self._cache_storage.get(key)
 
     def replace(self, items: builtins.list[Any], resource_version: str) -> None:
-        """Port of cache.Replace: swap the whole content for ``items`` at ``resource_version``."""
+        """Port of cache.Replace: swap the whole content for ``items`` at ``resource_version``.
+
+        Go twin: cache.Replace (store.go).
+        """
         keyed: dict[str, Any] = {}
         key_func = self._key_func
         transformer = self._transformer
@@ -340,7 +358,7 @@ class Cache:
         self._cache_storage.replace(keyed, resource_version)
 
     def resync(self) -> None:
-        """Port of cache.Resync: nothing to do for a plain cache."""
+        """Port of cache.Resync (store.go): nothing to do for a plain cache."""
 
 
 def _transform(transformer: TransformFunc, obj: Any) -> Any:
@@ -406,11 +424,14 @@ class ObjectName:
     name: str = ""
 
     def parts(self) -> tuple[str, str]:
-        """Port of ObjectName.Parts: ``(namespace, name)``."""
+        """Port of ObjectName.Parts (object-names.go): ``(namespace, name)``."""
         return self.namespace, self.name
 
     def __str__(self) -> str:
-        """Port of ObjectName.String: the same encoding as ``meta_namespace_key_func``."""
+        """Port of ObjectName.String: the same encoding as ``meta_namespace_key_func``.
+
+        Go twin: ObjectName.String (object-names.go).
+        """
         if self.namespace:
             return self.namespace + "/" + self.name
         return self.name

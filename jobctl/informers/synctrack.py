@@ -27,34 +27,40 @@ class AsyncTracker(Generic[T]):
         self._synced = threading.Event()
 
     def start(self, key: T) -> None:
-        """Port of AsyncTracker.Start: ``key`` of the initial list is being processed."""
+        """Port of AsyncTracker.Start: ``key`` of the initial list is being processed.
+
+        Go twin: AsyncTracker.Start (synctrack.go).
+        """
         with self._lock:
             self._waiting.add(key)
 
     def finished(self, key: T) -> None:
-        """Port of AsyncTracker.Finished: ``key`` is done (unknown keys are fine)."""
+        """Port of AsyncTracker.Finished (synctrack.go): ``key`` is done (unknown keys are fine)."""
         with self._lock:
             self._waiting.discard(key)
             if self._upstream_has_synced and not self._waiting:
                 self._synced.set()
 
     def upstream_has_synced(self) -> None:
-        """Port of AsyncTracker.UpstreamHasSynced: call once upstream reports synced."""
+        """Port of AsyncTracker.UpstreamHasSynced: call once upstream reports synced.
+
+        Go twin: AsyncTracker.UpstreamHasSynced (synctrack.go).
+        """
         with self._lock:
             self._upstream_has_synced = True
             if not self._waiting:
                 self._synced.set()
 
     def has_synced(self) -> bool:
-        """Port of AsyncTracker.HasSynced."""
+        """Port of AsyncTracker.HasSynced (synctrack.go)."""
         return self._synced.is_set()
 
     def done(self) -> threading.Event:
-        """Port of AsyncTracker.Done: set once synced."""
+        """Port of AsyncTracker.Done (synctrack.go): set once synced."""
         return self._synced
 
     def name(self) -> str:
-        """Port of AsyncTracker.Name."""
+        """Port of AsyncTracker.Name (synctrack.go)."""
         return self._name
 
 
@@ -70,12 +76,12 @@ class SingleFileTracker:
         self._synced = threading.Event()
 
     def start(self) -> None:
-        """Port of SingleFileTracker.Start: one more initial item is in flight."""
+        """Port of SingleFileTracker.Start (synctrack.go): one more initial item is in flight."""
         with self._lock:
             self._count += 1
 
     def finished(self) -> None:
-        """Port of SingleFileTracker.Finished: one initial item is done.
+        """Port of SingleFileTracker.Finished (synctrack.go): one initial item is done.
 
         Raises RuntimeError (Go panics) if called more often than ``start``.
         """
@@ -92,7 +98,10 @@ class SingleFileTracker:
             self._synced.set()
 
     def upstream_has_synced(self) -> None:
-        """Port of SingleFileTracker.UpstreamHasSynced: call once upstream reports synced."""
+        """Port of SingleFileTracker.UpstreamHasSynced: call once upstream reports synced.
+
+        Go twin: SingleFileTracker.UpstreamHasSynced (synctrack.go).
+        """
         with self._lock:
             self._upstream_has_synced = True
             count = self._count
@@ -100,13 +109,13 @@ class SingleFileTracker:
             self._synced.set()
 
     def has_synced(self) -> bool:
-        """Port of SingleFileTracker.HasSynced."""
+        """Port of SingleFileTracker.HasSynced (synctrack.go)."""
         return self._synced.is_set()
 
     def done(self) -> threading.Event:
-        """Port of SingleFileTracker.Done: set once synced."""
+        """Port of SingleFileTracker.Done (synctrack.go): set once synced."""
         return self._synced
 
     def name(self) -> str:
-        """Port of SingleFileTracker.Name."""
+        """Port of SingleFileTracker.Name (synctrack.go)."""
         return self._name

@@ -97,11 +97,14 @@ class StoreIndex:
         self.indices = indices
 
     def reset(self) -> None:
-        """Port of storeIndex.reset: forget every index entry."""
+        """Port of storeIndex.reset (thread_safe_store.go): forget every index entry."""
         self.indices = {}
 
     def get_keys_from_index(self, index_name: str, obj: Any) -> set[str] | frozenset[str]:
-        """Port of storeIndex.getKeysFromIndex: keys sharing any indexed value with ``obj``."""
+        """Port of storeIndex.getKeysFromIndex: keys sharing any indexed value with ``obj``.
+
+        Go twin: storeIndex.getKeysFromIndex (thread_safe_store.go).
+        """
         index_func = self.indexers.get(index_name)
         if index_func is None:
             raise ValueError(f"Index with name {index_name} does not exist")
@@ -116,17 +119,26 @@ class StoreIndex:
         return store_key_set
 
     def get_keys_by_index(self, index_name: str, indexed_value: str) -> set[str] | frozenset[str]:
-        """Port of storeIndex.getKeysByIndex: keys whose indexed values include the value."""
+        """Port of storeIndex.getKeysByIndex: keys whose indexed values include the value.
+
+        Go twin: storeIndex.getKeysByIndex (thread_safe_store.go).
+        """
         if self.indexers.get(index_name) is None:
             raise ValueError(f"Index with name {index_name} does not exist")
         return self.indices.get(index_name, {}).get(indexed_value, _NO_KEYS)
 
     def get_index_values(self, index_name: str) -> builtins.list[str]:
-        """Port of storeIndex.getIndexValues: every value present in the named index."""
+        """Port of storeIndex.getIndexValues: every value present in the named index.
+
+        Go twin: storeIndex.getIndexValues (thread_safe_store.go).
+        """
         return builtins.list(self.indices.get(index_name, {}))
 
     def add_indexers(self, new_indexers: Indexers) -> None:
-        """Port of storeIndex.addIndexers: add index functions; names must be new."""
+        """Port of storeIndex.addIndexers: add index functions; names must be new.
+
+        Go twin: storeIndex.addIndexers (thread_safe_store.go).
+        """
         conflict = self.indexers.keys() & new_indexers.keys()
         if conflict:
             raise ValueError(f"indexer conflict: {sorted(conflict)}")
@@ -138,6 +150,8 @@ class StoreIndex:
         Pass only ``new_obj`` for a create, both for an update, only ``old_obj`` for a
         delete. The caller holds the store lock. A failing index function raises, as
         upstream panics.
+
+        Go twin: storeIndex.updateSingleIndex (thread_safe_store.go).
         """
         index_func = self.indexers.get(name)
         if index_func is None:
@@ -178,12 +192,15 @@ class StoreIndex:
             self.add_key_to_index(key, value, idx)
 
     def update_indices(self, old_obj: Any, new_obj: Any, key: str) -> None:
-        """Port of storeIndex.updateIndices: ``update_single_index`` for every index."""
+        """Port of storeIndex.updateIndices: ``update_single_index`` for every index.
+
+        Go twin: storeIndex.updateIndices (thread_safe_store.go).
+        """
         for name in self.indexers:
             self.update_single_index(name, old_obj, new_obj, key)
 
     def add_key_to_index(self, key: str, index_value: str, index: Index) -> None:
-        """Port of storeIndex.addKeyToIndex."""
+        """Port of storeIndex.addKeyToIndex (thread_safe_store.go)."""
         keys = index.get(index_value)
         if keys is None:
             keys = set()
@@ -191,7 +208,10 @@ class StoreIndex:
         keys.add(key)
 
     def delete_key_from_index(self, key: str, index_value: str, index: Index) -> None:
-        """Port of storeIndex.deleteKeyFromIndex; drops emptied sets so indices do not leak."""
+        """Port of storeIndex.deleteKeyFromIndex; drops emptied sets so indices do not leak.
+
+        Go twin: storeIndex.deleteKeyFromIndex (thread_safe_store.go).
+        """
         keys = index.get(index_value)
         if keys is None:
             return
@@ -201,7 +221,10 @@ class StoreIndex:
 
 
 def _rv_from_object(obj: Any) -> str | None:
-    """Port of rvFromObject: the object's resource version, or None if it has no meta."""
+    """Port of rvFromObject: the object's resource version, or None if it has no meta.
+
+    Go twin: rvFromObject (thread_safe_store.go).
+    """
     try:
         return accessor(obj).resource_version or ""
     except TypeError:
@@ -222,7 +245,10 @@ class ThreadSafeMap:
         self._atomic_fifo_enabled = atomic_fifo_enabled
 
     def transaction(self, *txns: ThreadSafeStoreTransaction) -> None:
-        """Port of threadSafeMap.Transaction: apply many writes under one lock acquisition."""
+        """Port of threadSafeMap.Transaction: apply many writes under one lock acquisition.
+
+        Go twin: threadSafeMap.Transaction (thread_safe_store.go).
+        """
         if not txns:
             return
         rv = _rv_from_object(txns[-1].object)
@@ -247,14 +273,18 @@ class ThreadSafeMap:
                 )
 
     def add(self, key: str, obj: Any) -> None:
-        """Port of threadSafeMap.Add: same as update."""
+        """Port of threadSafeMap.Add (thread_safe_store.go): same as update."""
         self.update(key, obj)
 
     def _add_locked(self, key: str, obj: Any) -> None:
+        """Port of threadSafeMap.addLocked (thread_safe_store.go)."""
         self._update_locked(key, obj)
 
     def update(self, key: str, obj: Any) -> None:
-        """Port of threadSafeMap.Update: store ``obj`` under ``key`` and re-index it."""
+        """Port of threadSafeMap.Update: store ``obj`` under ``key`` and re-index it.
+
+        Go twin: threadSafeMap.Update (thread_safe_store.go).
+        """
         rv = _rv_from_object(obj)
         with self._lock:
             self._update_locked(key, obj)
@@ -262,17 +292,24 @@ class ThreadSafeMap:
                 self._rv = rv
 
     def _update_locked(self, key: str, obj: Any) -> None:
+        """Port of threadSafeMap.updateLocked (thread_safe_store.go)."""
         items = self._items
         old_object = items.get(key)
         items[key] = obj
         self._index.update_indices(old_object, obj, key)
 
     def delete(self, key: str) -> None:
-        """Port of threadSafeMap.Delete: remove ``key`` without touching the resource version."""
+        """Port of threadSafeMap.Delete: remove ``key`` without touching the resource version.
+
+        Go twin: threadSafeMap.Delete (thread_safe_store.go).
+        """
         self.delete_with_object(key, None)
 
     def delete_with_object(self, key: str, obj: Any) -> None:
-        """Port of threadSafeMap.DeleteWithObject: remove ``key``; ``obj``'s RV becomes current."""
+        """Port of threadSafeMap.DeleteWithObject: remove ``key``; ``obj``'s RV becomes current.
+
+        Go twin: threadSafeMap.DeleteWithObject (thread_safe_store.go).
+        """
         rv = _rv_from_object(obj) if obj is not None else None
         with self._lock:
             self._delete_locked(key)
@@ -280,13 +317,14 @@ class ThreadSafeMap:
                 self._rv = rv
 
     def _delete_locked(self, key: str) -> None:
+        """Port of threadSafeMap.deleteLocked (thread_safe_store.go)."""
         items = self._items
         if key in items:
             self._index.update_indices(items[key], None, key)
             del items[key]
 
     def get(self, key: str) -> tuple[Any, bool]:
-        """Port of threadSafeMap.Get: ``(item, exists)``."""
+        """Port of threadSafeMap.Get (thread_safe_store.go): ``(item, exists)``."""
         with self._lock:
             try:
                 return self._items[key], True
@@ -294,17 +332,20 @@ class ThreadSafeMap:
                 return None, False
 
     def list(self) -> builtins.list[Any]:
-        """Port of threadSafeMap.List: every stored object."""
+        """Port of threadSafeMap.List (thread_safe_store.go): every stored object."""
         with self._lock:
             return builtins.list(self._items.values())
 
     def list_keys(self) -> builtins.list[str]:
-        """Port of threadSafeMap.ListKeys: every stored key."""
+        """Port of threadSafeMap.ListKeys (thread_safe_store.go): every stored key."""
         with self._lock:
             return builtins.list(self._items)
 
     def replace(self, items: dict[str, Any], resource_version: str) -> None:
-        """Port of threadSafeMap.Replace: take ownership of ``items`` and rebuild every index."""
+        """Port of threadSafeMap.Replace: take ownership of ``items`` and rebuild every index.
+
+        Go twin: threadSafeMap.Replace (thread_safe_store.go).
+        """
         with self._lock:
             self._items = items
             self._rv = resource_version
@@ -314,48 +355,72 @@ class ThreadSafeMap:
                 update_indices(None, item, key)
 
     def index(self, index_name: str, obj: Any) -> builtins.list[Any]:
-        """Port of threadSafeMap.Index: objects sharing any indexed value with ``obj``."""
+        """Port of threadSafeMap.Index: objects sharing any indexed value with ``obj``.
+
+        Go twin: threadSafeMap.Index (thread_safe_store.go).
+        """
         with self._lock:
             store_key_set = self._index.get_keys_from_index(index_name, obj)
             items = self._items
             return [items[k] for k in store_key_set]
 
     def last_store_sync_resource_version(self) -> str:
-        """Port of threadSafeMap.LastStoreSyncResourceVersion; empty unless AtomicFIFO is on."""
+        """Port of threadSafeMap.LastStoreSyncResourceVersion; empty unless AtomicFIFO is on.
+
+        Go twin: threadSafeMap.LastStoreSyncResourceVersion (thread_safe_store.go).
+        """
         if not self._atomic_fifo_enabled:
             return ""
         with self._lock:
             return self._rv
 
     def bookmark(self, rv: str) -> None:
-        """Port of threadSafeMap.Bookmark: record the newest resource version seen."""
+        """Port of threadSafeMap.Bookmark: record the newest resource version seen.
+
+        Go twin: threadSafeMap.Bookmark (thread_safe_store.go).
+        """
         with self._lock:
             self._rv = rv
 
     def by_index(self, index_name: str, indexed_value: str) -> builtins.list[Any]:
-        """Port of threadSafeMap.ByIndex: objects whose indexed values include the value."""
+        """Port of threadSafeMap.ByIndex: objects whose indexed values include the value.
+
+        Go twin: threadSafeMap.ByIndex (thread_safe_store.go).
+        """
         with self._lock:
             keys = self._index.get_keys_by_index(index_name, indexed_value)
             items = self._items
             return [items[k] for k in keys]
 
     def index_keys(self, index_name: str, indexed_value: str) -> builtins.list[str]:
-        """Port of threadSafeMap.IndexKeys: sorted keys whose indexed values include the value."""
+        """Port of threadSafeMap.IndexKeys: sorted keys whose indexed values include the value.
+
+        Go twin: threadSafeMap.IndexKeys (thread_safe_store.go).
+        """
         with self._lock:
             keys = self._index.get_keys_by_index(index_name, indexed_value)
             return sorted(keys)
 
     def list_index_func_values(self, index_name: str) -> builtins.list[str]:
-        """Port of threadSafeMap.ListIndexFuncValues: every value in the named index."""
+        """Port of threadSafeMap.ListIndexFuncValues: every value in the named index.
+
+        Go twin: threadSafeMap.ListIndexFuncValues (thread_safe_store.go).
+        """
         with self._lock:
             return self._index.get_index_values(index_name)
 
     def get_indexers(self) -> Indexers:
-        """Port of threadSafeMap.GetIndexers: the index functions (not locked, as upstream)."""
+        """Port of threadSafeMap.GetIndexers: the index functions (not locked, as upstream).
+
+        Go twin: threadSafeMap.GetIndexers (thread_safe_store.go).
+        """
         return self._index.indexers
 
     def add_indexers(self, new_indexers: Indexers) -> None:
-        """Port of threadSafeMap.AddIndexers: add index functions and index existing items."""
+        """Port of threadSafeMap.AddIndexers: add index functions and index existing items.
+
+        Go twin: threadSafeMap.AddIndexers (thread_safe_store.go).
+        """
         with self._lock:
             self._index.add_indexers(new_indexers)
             for key, item in self._items.items():
@@ -363,7 +428,7 @@ class ThreadSafeMap:
                     self._index.update_single_index(name, None, item, key)
 
     def resync(self) -> None:
-        """Port of threadSafeMap.Resync: nothing to do."""
+        """Port of threadSafeMap.Resync (thread_safe_store.go): nothing to do."""
 
 
 def new_thread_safe_store(

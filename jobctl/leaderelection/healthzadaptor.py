@@ -23,11 +23,14 @@ class HealthzAdaptor:
         self._timeout = timeout
 
     def name(self) -> str:
-        """Port of HealthzAdaptor.Name."""
+        """Port of HealthzAdaptor.Name (healthzadaptor.go)."""
         return "leaderElection"
 
     def check(self) -> None:
-        """Port of HealthzAdaptor.Check: raise when the held lease went unrenewed."""
+        """Port of HealthzAdaptor.Check: raise when the held lease went unrenewed.
+
+        Go twin: HealthzAdaptor.Check (healthzadaptor.go).
+        """
         with self._pointer_lock:
             le = self._le
         if le is None:
@@ -35,11 +38,14 @@ class HealthzAdaptor:
         le.check(self._timeout)
 
     def set_leader_election(self, le: LeaderElector) -> None:
-        """Port of HealthzAdaptor.SetLeaderElection."""
+        """Port of HealthzAdaptor.SetLeaderElection (healthzadaptor.go)."""
         with self._pointer_lock:
             self._le = le
 
 
 def new_leader_healthz_adaptor(timeout: float) -> HealthzAdaptor:
-    """Port of NewLeaderHealthzAdaptor: ``timeout`` is the grace past lease expiry."""
+    """Port of NewLeaderHealthzAdaptor: ``timeout`` is the grace past lease expiry.
+
+    Go twin: NewLeaderHealthzAdaptor (healthzadaptor.go).
+    """
     return HealthzAdaptor(timeout)

@@ -33,12 +33,15 @@ class NoopMetric:
     """Port of noopMetric."""
 
     def on(self, name: str) -> None:
+        """Port of noopMetric.On (metrics.go)."""
         return None
 
     def off(self, name: str) -> None:
+        """Port of noopMetric.Off (metrics.go)."""
         return None
 
     def slowpath_exercised(self, name: str) -> None:
+        """Port of noopMetric.SlowpathExercised (metrics.go)."""
         return None
 
 
@@ -46,6 +49,7 @@ class NoopMetricsProvider:
     """Port of noopMetricsProvider."""
 
     def new_leader_metric(self) -> LeaderMetric:
+        """Port of noopMetricsProvider.NewLeaderMetric (metrics.go)."""
         return NoopMetric()
 
 
@@ -101,17 +105,20 @@ class LeaderMetricsAdapter:
         self._leader = leader
 
     def leader_on(self, name: str) -> None:
+        """Port of defaultLeaderMetrics.leaderOn (metrics.go)."""
         self._leader.on(name)
 
     def leader_off(self, name: str) -> None:
+        """Port of defaultLeaderMetrics.leaderOff (metrics.go)."""
         self._leader.off(name)
 
     def slowpath_exercised(self, name: str) -> None:
+        """Port of defaultLeaderMetrics.slowpathExercised (metrics.go)."""
         self._leader.slowpath_exercised(name)
 
 
 def new_leader_metrics(provider: MetricsProvider | None) -> LeaderMetricsAdapter:
-    """Port of leaderMetricsFactory.newLeaderMetrics for an explicit provider."""
+    """Port of leaderMetricsFactory.newLeaderMetrics (metrics.go) for an explicit provider."""
     if provider is None:
         return LeaderMetricsAdapter(NoopMetric())
     return LeaderMetricsAdapter(provider.new_leader_metric())

@@ -161,14 +161,14 @@ class LeaseLock:
         return self.lease_meta.name or ""
 
     def get(self) -> tuple[LeaderElectionRecord, bytes]:
-        """Port of LeaseLock.Get: read the Lease and turn its spec into a record."""
+        """Port of LeaseLock.Get (leaselock.go): read the Lease and turn its spec into a record."""
         lease = self.client.leases(self._namespace()).get(self._name())
         self._lease = lease
         record = lease_spec_to_leader_election_record(lease.spec or V1LeaseSpec())
         return record, marshal_leader_election_record(record)
 
     def create(self, ler: LeaderElectionRecord) -> None:
-        """Port of LeaseLock.Create: create the Lease holding ``ler``."""
+        """Port of LeaseLock.Create (leaselock.go): create the Lease holding ``ler``."""
         lease = V1Lease(
             metadata=V1ObjectMeta(
                 name=self._name(),
@@ -180,7 +180,7 @@ class LeaseLock:
         self._lease = self.client.leases(self._namespace()).create(lease)
 
     def update(self, ler: LeaderElectionRecord) -> None:
-        """Port of LeaseLock.Update: write ``ler`` into the cached Lease and send it.
+        """Port of LeaseLock.Update (leaselock.go): write ``ler`` into the cached Lease and send it.
 
         Only the labels this lock owns are overwritten; others on the Lease stay.
         """
@@ -197,7 +197,10 @@ class LeaseLock:
         self._lease = self.client.leases(self._namespace()).update(lease)
 
     def record_event(self, s: str) -> None:
-        """Port of LeaseLock.RecordEvent: report ``s`` against the Lease, if recording."""
+        """Port of LeaseLock.RecordEvent: report ``s`` against the Lease, if recording.
+
+        Go twin: LeaseLock.RecordEvent (leaselock.go).
+        """
         recorder = self.lock_config.event_recorder
         if recorder is None:
             return
@@ -211,11 +214,11 @@ class LeaseLock:
         recorder.eventf(subject, _EVENT_TYPE_NORMAL, "LeaderElection", "%s", message)
 
     def describe(self) -> str:
-        """Port of LeaseLock.Describe: ``namespace/name`` of the Lease."""
+        """Port of LeaseLock.Describe (leaselock.go): ``namespace/name`` of the Lease."""
         return f"{self._namespace()}/{self._name()}"
 
     def identity(self) -> str:
-        """Port of LeaseLock.Identity."""
+        """Port of LeaseLock.Identity (leaselock.go)."""
         return self.lock_config.identity
 
 
@@ -228,7 +231,10 @@ def _as_utc(t: datetime | None) -> datetime | None:
 
 
 def lease_spec_to_leader_election_record(spec: V1LeaseSpec) -> LeaderElectionRecord:
-    """Port of LeaseSpecToLeaderElectionRecord: unset spec fields become zero values."""
+    """Port of LeaseSpecToLeaderElectionRecord: unset spec fields become zero values.
+
+    Go twin: LeaseSpecToLeaderElectionRecord (leaselock.go).
+    """
     return LeaderElectionRecord(
         holder_identity=spec.holder_identity or "",
         lease_duration_seconds=spec.lease_duration_seconds or 0,
@@ -241,7 +247,7 @@ def lease_spec_to_leader_election_record(spec: V1LeaseSpec) -> LeaderElectionRec
 
 
 def leader_election_record_to_lease_spec(ler: LeaderElectionRecord) -> V1LeaseSpec:
-    """Port of LeaderElectionRecordToLeaseSpec: the record as a LeaseSpec.
+    """Port of LeaderElectionRecordToLeaseSpec (leaselock.go): the record as a LeaseSpec.
 
     Holder, duration, times and transitions are always written; preferred holder and
     strategy only when set.

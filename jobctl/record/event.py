@@ -166,7 +166,7 @@ def new_broadcaster(
     clock: Clock | None = None,
     rand: Callable[[], float] = random.random,
 ) -> EventBroadcasterImpl:
-    """Port of NewBroadcaster with its options (WithSleepDuration, WithCorrelatorOptions,
+    """Port of NewBroadcaster (event.go) with its options (WithSleepDuration, WithCorrelatorOptions,
     WithContext as ``stop``).
 
     ``clock`` times the sink retries (Go uses time.After); ``rand`` gives the fraction
@@ -184,12 +184,12 @@ def new_broadcaster(
 
 
 def new_broadcaster_for_tests(sleep_duration: float) -> EventBroadcasterImpl:
-    """Port of NewBroadcasterForTests."""
+    """Port of NewBroadcasterForTests (event.go)."""
     return new_broadcaster(sleep_duration=sleep_duration)
 
 
 def new_broadcaster_with_correlator_options(options: CorrelatorOptions) -> EventBroadcasterImpl:
-    """Port of NewBroadcasterWithCorrelatorOptions."""
+    """Port of NewBroadcasterWithCorrelatorOptions (event.go)."""
     return new_broadcaster(correlator_options=options)
 
 
@@ -241,19 +241,28 @@ class EventBroadcasterImpl:
             return self._cancelled
 
     def start_recording_to_sink(self, sink: EventSink) -> EventWatcher:
-        """Port of eventBroadcasterImpl.StartRecordingToSink: a fresh correlator per sink."""
+        """Port of eventBroadcasterImpl.StartRecordingToSink: a fresh correlator per sink.
+
+        Go twin: eventBroadcasterImpl.StartRecordingToSink (event.go).
+        """
         correlator = new_event_correlator_with_options(self.options)
         return self.start_event_watcher(lambda event: self.record_to_sink(sink, event, correlator))
 
     def shutdown(self) -> None:
-        """Port of eventBroadcasterImpl.Shutdown: deliver queued events, stop all watchers."""
+        """Port of eventBroadcasterImpl.Shutdown: deliver queued events, stop all watchers.
+
+        Go twin: eventBroadcasterImpl.Shutdown (event.go).
+        """
         self.broadcaster.shutdown()
         self._cancel()
 
     def record_to_sink(
         self, sink: EventSink, event: CoreV1Event, correlator: EventCorrelator
     ) -> None:
-        """Port of eventBroadcasterImpl.recordToSink: correlate, then write with retries."""
+        """Port of eventBroadcasterImpl.recordToSink: correlate, then write with retries.
+
+        Go twin: eventBroadcasterImpl.recordToSink (event.go).
+        """
         # Other watchers see the same event object: work on a copy.
         event = deep_copy(event)
         try:
@@ -297,7 +306,7 @@ class EventBroadcasterImpl:
             return False
 
     def start_logging(self, logf: Callable[[str], None]) -> EventWatcher:
-        """Port of eventBroadcasterImpl.StartLogging: one formatted line per event."""
+        """Port of eventBroadcasterImpl.StartLogging (event.go): one formatted line per event."""
 
         def handle(e: CoreV1Event) -> None:
             logf(
@@ -308,7 +317,10 @@ class EventBroadcasterImpl:
         return self.start_event_watcher(handle)
 
     def start_structured_logging(self, verbosity: int = 0) -> EventWatcher:
-        """Port of eventBroadcasterImpl.StartStructuredLogging at klog level V(verbosity)."""
+        """Port of eventBroadcasterImpl.StartStructuredLogging at klog level V(verbosity).
+
+        Go twin: eventBroadcasterImpl.StartStructuredLogging (event.go).
+        """
         level = _level_for_verbosity(verbosity)
 
         def handle(e: CoreV1Event) -> None:
@@ -329,7 +341,10 @@ class EventBroadcasterImpl:
         return self.start_event_watcher(handle)
 
     def start_event_watcher(self, handler: Callable[[CoreV1Event], None]) -> EventWatcher:
-        """Port of eventBroadcasterImpl.StartEventWatcher: a thread feeding ``handler``."""
+        """Port of eventBroadcasterImpl.StartEventWatcher: a thread feeding ``handler``.
+
+        Go twin: eventBroadcasterImpl.StartEventWatcher (event.go).
+        """
         try:
             watcher = self.broadcaster.watch()
         except BroadcasterStoppedError:
@@ -364,7 +379,10 @@ class EventBroadcasterImpl:
         host: str = "",
         clock: PassiveClock | None = None,
     ) -> RecorderImpl:
-        """Port of eventBroadcasterImpl.NewRecorder: ``source`` or a component name + host."""
+        """Port of eventBroadcasterImpl.NewRecorder: ``source`` or a component name + host.
+
+        Go twin: eventBroadcasterImpl.NewRecorder (event.go).
+        """
         if isinstance(source, str):
             source = V1EventSource(component=source or None, host=host or None)
         return RecorderImpl(source, self.broadcaster, clock or RealClock())
@@ -377,7 +395,7 @@ def record_event(
     update_existing_event: bool,
     correlator: EventCorrelator,
 ) -> bool:
-    """Port of recordEvent: True when the event was written or must be abandoned.
+    """Port of recordEvent (event.go): True when the event was written or must be abandoned.
 
     A StatusError (the server rejected the event) and a request that cannot be built
     are final; any other failure (transport, unexpected answer) is retried.
@@ -434,7 +452,10 @@ class RecorderImpl:
         reason: str,
         message: str,
     ) -> None:
-        """Port of recorderImpl.generateEvent: queue the event or drop it, never block."""
+        """Port of recorderImpl.generateEvent: queue the event or drop it, never block.
+
+        Go twin: recorderImpl.generateEvent (event.go).
+        """
         try:
             ref = get_reference(obj)
         except Exception as err:
@@ -465,11 +486,11 @@ class RecorderImpl:
             )
 
     def event(self, obj: Any, event_type: str, reason: str, message: str) -> None:
-        """Port of recorderImpl.Event."""
+        """Port of recorderImpl.Event (event.go)."""
         self.generate_event(obj, None, event_type, reason, message)
 
     def eventf(self, obj: Any, event_type: str, reason: str, message_fmt: str, *args: Any) -> None:
-        """Port of recorderImpl.Eventf: the message is Go-formatted from ``args``."""
+        """Port of recorderImpl.Eventf (event.go): the message is Go-formatted from ``args``."""
         self.event(obj, event_type, reason, go_sprintf(message_fmt, *args))
 
     def annotated_eventf(
@@ -481,7 +502,7 @@ class RecorderImpl:
         message_fmt: str,
         *args: Any,
     ) -> None:
-        """Port of recorderImpl.AnnotatedEventf."""
+        """Port of recorderImpl.AnnotatedEventf (event.go)."""
         self.generate_event(obj, annotations, event_type, reason, go_sprintf(message_fmt, *args))
 
     def make_event(
@@ -492,7 +513,7 @@ class RecorderImpl:
         reason: str,
         message: str,
     ) -> CoreV1Event:
-        """Port of recorderImpl.makeEvent: a new Event named "<object>.<hex nanos>"."""
+        """Port of recorderImpl.makeEvent (event.go): a new Event named "<object>.<hex nanos>"."""
         t = self._clock.now()
         namespace = ref.namespace or NAMESPACE_DEFAULT
         return CoreV1Event(

@@ -86,7 +86,7 @@ def _s(value: str | None) -> str:
 
 
 def get_event_key(event: CoreV1Event) -> str:
-    """Port of getEventKey: source, involved object, type, reason and message."""
+    """Port of getEventKey (events_cache.go): source, involved object, type, reason and message."""
     source = event.source
     ref = event.involved_object
     return "".join(
@@ -107,7 +107,7 @@ def get_event_key(event: CoreV1Event) -> str:
 
 
 def get_spam_key(event: CoreV1Event) -> str:
-    """Port of getSpamKey: source and involved object (no field path) and type."""
+    """Port of getSpamKey (events_cache.go): source and involved object (no field path) and type."""
     source = event.source
     ref = event.involved_object
     return "".join(
@@ -142,7 +142,10 @@ class EventSourceObjectSpamFilter:
         self._spam_key_func = spam_key_func
 
     def filter(self, event: CoreV1Event) -> bool:
-        """Port of EventSourceObjectSpamFilter.Filter: True if the event must be dropped."""
+        """Port of EventSourceObjectSpamFilter.Filter: True if the event must be dropped.
+
+        Go twin: EventSourceObjectSpamFilter.Filter (events_cache.go).
+        """
         event_key = self._spam_key_func(event)
         value, found = self._cache.get(event_key)
         record: _SpamRecord = value if found else _SpamRecord()
@@ -162,7 +165,7 @@ def new_event_source_object_spam_filter(
     clock: PassiveClock,
     spam_key_func: EventSpamKeyFunc,
 ) -> EventSourceObjectSpamFilter:
-    """Port of NewEventSourceObjectSpamFilter."""
+    """Port of NewEventSourceObjectSpamFilter (events_cache.go)."""
     return EventSourceObjectSpamFilter(lru_cache_size, burst, qps, clock, spam_key_func)
 
 
@@ -174,7 +177,10 @@ class _SpamRecord:
 
 
 def event_aggregator_by_reason_func(event: CoreV1Event) -> tuple[str, str]:
-    """Port of EventAggregatorByReasonFunc: group by everything but the message."""
+    """Port of EventAggregatorByReasonFunc: group by everything but the message.
+
+    Go twin: EventAggregatorByReasonFunc (events_cache.go).
+    """
     source = event.source
     ref = event.involved_object
     aggregate_key = "".join(
@@ -196,7 +202,7 @@ def event_aggregator_by_reason_func(event: CoreV1Event) -> tuple[str, str]:
 
 
 def event_aggregator_by_reason_message_func(event: CoreV1Event) -> str:
-    """Port of EventAggregatorByReasonMessageFunc."""
+    """Port of EventAggregatorByReasonMessageFunc (events_cache.go)."""
     return "(combined from similar events): " + _s(event.message)
 
 
@@ -234,7 +240,10 @@ class EventAggregator:
         self._clock = clock
 
     def event_aggregate(self, new_event: CoreV1Event) -> tuple[CoreV1Event, str]:
-        """Port of EventAggregator.EventAggregate: the event to record and its cache key."""
+        """Port of EventAggregator.EventAggregate: the event to record and its cache key.
+
+        Go twin: EventAggregator.EventAggregate (events_cache.go).
+        """
         now = self._clock.now()
         event_key = get_event_key(new_event)
         aggregate_key, local_key = self._key_func(new_event)
@@ -284,7 +293,7 @@ def new_event_aggregator(
     max_interval_in_seconds: int,
     clock: PassiveClock,
 ) -> EventAggregator:
-    """Port of NewEventAggregator."""
+    """Port of NewEventAggregator (events_cache.go)."""
     return EventAggregator(
         lru_cache_size, key_func, message_func, max_events, max_interval_in_seconds, clock
     )
@@ -343,7 +352,10 @@ class _EventLogger:
         self._clock = clock
 
     def event_observe(self, new_event: CoreV1Event, key: str) -> tuple[CoreV1Event, bytes | None]:
-        """Port of eventLogger.eventObserve: the event to send and, for a repeat, its patch."""
+        """Port of eventLogger.eventObserve: the event to send and, for a repeat, its patch.
+
+        Go twin: eventLogger.eventObserve (events_cache.go).
+        """
         event = deep_copy(new_event)
         patch: bytes | None = None
         with self._lock:
@@ -376,7 +388,10 @@ class _EventLogger:
         return event, patch
 
     def update_state(self, event: CoreV1Event) -> None:
-        """Port of eventLogger.updateState: remember the server's name and version."""
+        """Port of eventLogger.updateState: remember the server's name and version.
+
+        Go twin: eventLogger.updateState (events_cache.go).
+        """
         key = get_event_key(event)
         with self._lock:
             self._cache.add(
@@ -392,7 +407,10 @@ class _EventLogger:
             )
 
     def _last_event_observation_from_cache(self, key: str) -> _EventLog:
-        """Port of eventLogger.lastEventObservationFromCache (caller holds the lock)."""
+        """Port of eventLogger.lastEventObservationFromCache (caller holds the lock).
+
+        Go twin: eventLogger.lastEventObservationFromCache (events_cache.go).
+        """
         value, ok = self._cache.get(key)
         if ok and isinstance(value, _EventLog):
             return value
@@ -400,7 +418,7 @@ class _EventLogger:
 
 
 def new_event_logger(lru_cache_entries: int, clock: PassiveClock) -> _EventLogger:
-    """Port of newEventLogger."""
+    """Port of newEventLogger (events_cache.go)."""
     return _EventLogger(lru_cache_entries, clock)
 
 
@@ -425,7 +443,7 @@ class EventCorrelator:
         self._logger = logger
 
     def event_correlate(self, new_event: CoreV1Event | None) -> EventCorrelateResult:
-        """Port of EventCorrelator.EventCorrelate."""
+        """Port of EventCorrelator.EventCorrelate (events_cache.go)."""
         if new_event is None:
             raise ValueError("event is nil")
         aggregate_event, ckey = self._aggregator.event_aggregate(new_event)
@@ -435,12 +453,12 @@ class EventCorrelator:
         return EventCorrelateResult(event=observed_event, patch=patch)
 
     def update_state(self, event: CoreV1Event) -> None:
-        """Port of EventCorrelator.UpdateState."""
+        """Port of EventCorrelator.UpdateState (events_cache.go)."""
         self._logger.update_state(event)
 
 
 def new_event_correlator(clock: PassiveClock) -> EventCorrelator:
-    """Port of NewEventCorrelator: the default limits."""
+    """Port of NewEventCorrelator (events_cache.go): the default limits."""
     cache_size = MAX_LRU_CACHE_ENTRIES
     spam_filter = new_event_source_object_spam_filter(
         cache_size, DEFAULT_SPAM_BURST, DEFAULT_SPAM_QPS, clock, get_spam_key
@@ -460,7 +478,7 @@ def new_event_correlator(clock: PassiveClock) -> EventCorrelator:
 
 
 def new_event_correlator_with_options(options: CorrelatorOptions) -> EventCorrelator:
-    """Port of NewEventCorrelatorWithOptions."""
+    """Port of NewEventCorrelatorWithOptions (events_cache.go)."""
     opts = populate_defaults(options)
     assert opts.clock is not None
     assert opts.spam_key_func is not None
@@ -484,7 +502,7 @@ def new_event_correlator_with_options(options: CorrelatorOptions) -> EventCorrel
 
 
 def populate_defaults(options: CorrelatorOptions) -> CorrelatorOptions:
-    """Port of populateDefaults: zero values become the defaults above."""
+    """Port of populateDefaults (events_cache.go): zero values become the defaults above."""
     return dataclasses.replace(
         options,
         lru_cache_size=options.lru_cache_size or MAX_LRU_CACHE_ENTRIES,

@@ -16,7 +16,7 @@ from jobctl.record.event import go_sprintf
 
 
 def _object_string(obj: Any, include_object: bool) -> str:
-    """Port of objectString."""
+    """Port of objectString (fake.go)."""
     if not include_object:
         return ""
     kind = getattr(obj, "kind", None) or ""
@@ -25,7 +25,7 @@ def _object_string(obj: Any, include_object: bool) -> str:
 
 
 def _annotations_string(annotations: Mapping[str, str] | None) -> str:
-    """Port of annotationsString (Go prints a map with sorted keys)."""
+    """Port of annotationsString (fake.go) (Go prints a map with sorted keys)."""
     if not annotations:
         return ""
     return " map[" + " ".join(f"{k}:{annotations[k]}" for k in sorted(annotations)) + "]"
@@ -52,7 +52,7 @@ class FakeRecorder:
         message_fmt: str,
         *args: Any,
     ) -> None:
-        """Port of FakeRecorder.writeEvent."""
+        """Port of FakeRecorder.writeEvent (fake.go)."""
         if self.events is not None:
             self.events.put(
                 go_sprintf(f"{event_type} {reason} {message_fmt}", *args)
@@ -61,11 +61,11 @@ class FakeRecorder:
             )
 
     def event(self, obj: Any, event_type: str, reason: str, message: str) -> None:
-        """Port of FakeRecorder.Event."""
+        """Port of FakeRecorder.Event (fake.go)."""
         self._write_event(obj, None, event_type, reason, "%s", message)
 
     def eventf(self, obj: Any, event_type: str, reason: str, message_fmt: str, *args: Any) -> None:
-        """Port of FakeRecorder.Eventf."""
+        """Port of FakeRecorder.Eventf (fake.go)."""
         self._write_event(obj, None, event_type, reason, message_fmt, *args)
 
     def annotated_eventf(
@@ -77,7 +77,7 @@ class FakeRecorder:
         message_fmt: str,
         *args: Any,
     ) -> None:
-        """Port of FakeRecorder.AnnotatedEventf."""
+        """Port of FakeRecorder.AnnotatedEventf (fake.go)."""
         self._write_event(obj, annotations, event_type, reason, message_fmt, *args)
 
     def drain(self) -> list[str]:
@@ -93,7 +93,7 @@ class FakeRecorder:
 
 
 def new_fake_recorder(buffer_size: int) -> FakeRecorder:
-    """Port of NewFakeRecorder: a recorder whose queue holds ``buffer_size`` events.
+    """Port of NewFakeRecorder (fake.go): a recorder whose queue holds ``buffer_size`` events.
 
     Go's unbuffered channel (size 0) has no queue.Queue twin; 0 gives an unbounded queue.
     """

@@ -17,12 +17,12 @@ _DNS1123_SUBDOMAIN_MAX_LENGTH = 253
 
 
 def validate_event_type(event_type: str) -> bool:
-    """Port of ValidateEventType: only Normal and Warning are accepted."""
+    """Port of ValidateEventType (util.go): only Normal and Warning are accepted."""
     return event_type in (EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING)
 
 
 def is_key_not_found_error(err: BaseException | None) -> bool:
-    """Port of IsKeyNotFoundError: a StatusError with HTTP code 404."""
+    """Port of IsKeyNotFoundError (util.go): a StatusError with HTTP code 404."""
     return isinstance(err, StatusError) and err.code == 404
 
 
@@ -31,7 +31,10 @@ def _is_dns1123_subdomain(name: str) -> bool:
 
 
 def generate_event_name(ref_name: str, unix_nano: int) -> str:
-    """Port of GenerateEventName: "<name>.<hex nanos>", or a UUID if that is no valid name."""
+    """Port of GenerateEventName: "<name>.<hex nanos>", or a UUID if that is no valid name.
+
+    Go twin: GenerateEventName (util.go).
+    """
     name = f"{ref_name}.{unix_nano:x}"
     if not _is_dns1123_subdomain(name):
         name = str(uuid.uuid4())

@@ -43,7 +43,7 @@ RateLimiter = TypedRateLimiter[Any]
 
 
 def default_controller_rate_limiter(clock: Clock | None = None) -> TypedRateLimiter[Any]:
-    """Port of DefaultControllerRateLimiter."""
+    """Port of DefaultControllerRateLimiter (default_rate_limiters.go)."""
     return default_typed_controller_rate_limiter(clock)
 
 
@@ -52,6 +52,8 @@ def default_typed_controller_rate_limiter(clock: Clock | None = None) -> TypedRa
 
     5ms doubling up to 1000s per item, and 10 qps with a burst of 100 across all items
     (retry pacing only). ``clock`` drives the bucket; None means the real clock.
+
+    Go twin: DefaultTypedControllerRateLimiter (default_rate_limiters.go).
     """
     return new_typed_max_of_rate_limiter(
         new_typed_item_exponential_failure_rate_limiter(0.005, 1000.0),
@@ -68,15 +70,21 @@ class TypedBucketRateLimiter(Generic[T]):
         self.limiter = limiter
 
     def when(self, item: T) -> float:
-        """Port of TypedBucketRateLimiter.When: reserve a token, wait until it is due."""
+        """Port of TypedBucketRateLimiter.When: reserve a token, wait until it is due.
+
+        Go twin: TypedBucketRateLimiter.When (default_rate_limiters.go).
+        """
         return self.limiter.reserve_delay()
 
     def num_requeues(self, item: T) -> int:
-        """Port of TypedBucketRateLimiter.NumRequeues: the bucket tracks no items."""
+        """Port of TypedBucketRateLimiter.NumRequeues: the bucket tracks no items.
+
+        Go twin: TypedBucketRateLimiter.NumRequeues (default_rate_limiters.go).
+        """
         return 0
 
     def forget(self, item: T) -> None:
-        """Port of TypedBucketRateLimiter.Forget: nothing to forget."""
+        """Port of TypedBucketRateLimiter.Forget (default_rate_limiters.go): nothing to forget."""
 
 
 # Port of BucketRateLimiter (the untyped alias of TypedBucketRateLimiter).
@@ -99,7 +107,7 @@ class TypedItemExponentialFailureRateLimiter(Generic[T]):
         self._max_delay_ns = round(max_delay * _NS)
 
     def when(self, item: T) -> float:
-        """Port of TypedItemExponentialFailureRateLimiter.When."""
+        """Port of TypedItemExponentialFailureRateLimiter.When (default_rate_limiters.go)."""
         with self._failures_lock:
             exp = self._failures.get(item, 0)
             self._failures[item] = exp + 1
@@ -115,12 +123,12 @@ class TypedItemExponentialFailureRateLimiter(Generic[T]):
         return calculated / _NS
 
     def num_requeues(self, item: T) -> int:
-        """Port of TypedItemExponentialFailureRateLimiter.NumRequeues."""
+        """Port of TypedItemExponentialFailureRateLimiter.NumRequeues (default_rate_limiters.go)."""
         with self._failures_lock:
             return self._failures.get(item, 0)
 
     def forget(self, item: T) -> None:
-        """Port of TypedItemExponentialFailureRateLimiter.Forget."""
+        """Port of TypedItemExponentialFailureRateLimiter.Forget (default_rate_limiters.go)."""
         with self._failures_lock:
             self._failures.pop(item, None)
 
@@ -132,24 +140,30 @@ ItemExponentialFailureRateLimiter = TypedItemExponentialFailureRateLimiter
 def new_item_exponential_failure_rate_limiter(
     base_delay: float, max_delay: float
 ) -> TypedItemExponentialFailureRateLimiter[Any]:
-    """Port of NewItemExponentialFailureRateLimiter."""
+    """Port of NewItemExponentialFailureRateLimiter (default_rate_limiters.go)."""
     return new_typed_item_exponential_failure_rate_limiter(base_delay, max_delay)
 
 
 def new_typed_item_exponential_failure_rate_limiter(
     base_delay: float, max_delay: float
 ) -> TypedItemExponentialFailureRateLimiter[T]:
-    """Port of NewTypedItemExponentialFailureRateLimiter (delays in seconds)."""
+    """Port of NewTypedItemExponentialFailureRateLimiter (delays in seconds).
+
+    Go twin: NewTypedItemExponentialFailureRateLimiter (default_rate_limiters.go).
+    """
     return TypedItemExponentialFailureRateLimiter(base_delay, max_delay)
 
 
 def default_item_based_rate_limiter() -> TypedRateLimiter[Any]:
-    """Port of DefaultItemBasedRateLimiter."""
+    """Port of DefaultItemBasedRateLimiter (default_rate_limiters.go)."""
     return default_typed_item_based_rate_limiter()
 
 
 def default_typed_item_based_rate_limiter() -> TypedRateLimiter[T]:
-    """Port of DefaultTypedItemBasedRateLimiter: 1ms doubling up to 1000s."""
+    """Port of DefaultTypedItemBasedRateLimiter: 1ms doubling up to 1000s.
+
+    Go twin: DefaultTypedItemBasedRateLimiter (default_rate_limiters.go).
+    """
     return new_typed_item_exponential_failure_rate_limiter(0.001, 1000.0)
 
 
@@ -166,7 +180,7 @@ class TypedItemFastSlowRateLimiter(Generic[T]):
         self._slow_delay = slow_delay
 
     def when(self, item: T) -> float:
-        """Port of TypedItemFastSlowRateLimiter.When."""
+        """Port of TypedItemFastSlowRateLimiter.When (default_rate_limiters.go)."""
         with self._failures_lock:
             failures = self._failures.get(item, 0) + 1
             self._failures[item] = failures
@@ -175,12 +189,12 @@ class TypedItemFastSlowRateLimiter(Generic[T]):
         return self._slow_delay
 
     def num_requeues(self, item: T) -> int:
-        """Port of TypedItemFastSlowRateLimiter.NumRequeues."""
+        """Port of TypedItemFastSlowRateLimiter.NumRequeues (default_rate_limiters.go)."""
         with self._failures_lock:
             return self._failures.get(item, 0)
 
     def forget(self, item: T) -> None:
-        """Port of TypedItemFastSlowRateLimiter.Forget."""
+        """Port of TypedItemFastSlowRateLimiter.Forget (default_rate_limiters.go)."""
         with self._failures_lock:
             self._failures.pop(item, None)
 
@@ -192,14 +206,14 @@ ItemFastSlowRateLimiter = TypedItemFastSlowRateLimiter
 def new_item_fast_slow_rate_limiter(
     fast_delay: float, slow_delay: float, max_fast_attempts: int
 ) -> TypedItemFastSlowRateLimiter[Any]:
-    """Port of NewItemFastSlowRateLimiter."""
+    """Port of NewItemFastSlowRateLimiter (default_rate_limiters.go)."""
     return new_typed_item_fast_slow_rate_limiter(fast_delay, slow_delay, max_fast_attempts)
 
 
 def new_typed_item_fast_slow_rate_limiter(
     fast_delay: float, slow_delay: float, max_fast_attempts: int
 ) -> TypedItemFastSlowRateLimiter[T]:
-    """Port of NewTypedItemFastSlowRateLimiter."""
+    """Port of NewTypedItemFastSlowRateLimiter (default_rate_limiters.go)."""
     return TypedItemFastSlowRateLimiter(fast_delay, slow_delay, max_fast_attempts)
 
 
@@ -216,7 +230,7 @@ class TypedMaxOfRateLimiter(Generic[T]):
         self._limiters = limiters
 
     def when(self, item: T) -> float:
-        """Port of TypedMaxOfRateLimiter.When."""
+        """Port of TypedMaxOfRateLimiter.When (default_rate_limiters.go)."""
         ret = 0.0
         for limiter in self._limiters:
             curr = limiter.when(item)
@@ -225,7 +239,7 @@ class TypedMaxOfRateLimiter(Generic[T]):
         return ret
 
     def num_requeues(self, item: T) -> int:
-        """Port of TypedMaxOfRateLimiter.NumRequeues."""
+        """Port of TypedMaxOfRateLimiter.NumRequeues (default_rate_limiters.go)."""
         ret = 0
         for limiter in self._limiters:
             curr = limiter.num_requeues(item)
@@ -234,7 +248,7 @@ class TypedMaxOfRateLimiter(Generic[T]):
         return ret
 
     def forget(self, item: T) -> None:
-        """Port of TypedMaxOfRateLimiter.Forget."""
+        """Port of TypedMaxOfRateLimiter.Forget (default_rate_limiters.go)."""
         for limiter in self._limiters:
             limiter.forget(item)
 
@@ -244,12 +258,12 @@ MaxOfRateLimiter = TypedMaxOfRateLimiter
 
 
 def new_max_of_rate_limiter(*limiters: TypedRateLimiter[Any]) -> TypedMaxOfRateLimiter[Any]:
-    """Port of NewMaxOfRateLimiter."""
+    """Port of NewMaxOfRateLimiter (default_rate_limiters.go)."""
     return new_typed_max_of_rate_limiter(*limiters)
 
 
 def new_typed_max_of_rate_limiter(*limiters: TypedRateLimiter[T]) -> TypedMaxOfRateLimiter[T]:
-    """Port of NewTypedMaxOfRateLimiter."""
+    """Port of NewTypedMaxOfRateLimiter (default_rate_limiters.go)."""
     return TypedMaxOfRateLimiter(*limiters)
 
 
@@ -263,18 +277,18 @@ class TypedWithMaxWaitRateLimiter(Generic[T]):
         self._max_delay = max_delay
 
     def when(self, item: T) -> float:
-        """Port of TypedWithMaxWaitRateLimiter.When."""
+        """Port of TypedWithMaxWaitRateLimiter.When (default_rate_limiters.go)."""
         delay = self._limiter.when(item)
         if delay > self._max_delay:
             return self._max_delay
         return delay
 
     def forget(self, item: T) -> None:
-        """Port of TypedWithMaxWaitRateLimiter.Forget."""
+        """Port of TypedWithMaxWaitRateLimiter.Forget (default_rate_limiters.go)."""
         self._limiter.forget(item)
 
     def num_requeues(self, item: T) -> int:
-        """Port of TypedWithMaxWaitRateLimiter.NumRequeues."""
+        """Port of TypedWithMaxWaitRateLimiter.NumRequeues (default_rate_limiters.go)."""
         return self._limiter.num_requeues(item)
 
 
@@ -285,12 +299,12 @@ WithMaxWaitRateLimiter = TypedWithMaxWaitRateLimiter
 def new_with_max_wait_rate_limiter(
     limiter: TypedRateLimiter[Any], max_delay: float
 ) -> TypedWithMaxWaitRateLimiter[Any]:
-    """Port of NewWithMaxWaitRateLimiter."""
+    """Port of NewWithMaxWaitRateLimiter (default_rate_limiters.go)."""
     return new_typed_with_max_wait_rate_limiter(limiter, max_delay)
 
 
 def new_typed_with_max_wait_rate_limiter(
     limiter: TypedRateLimiter[T], max_delay: float
 ) -> TypedWithMaxWaitRateLimiter[T]:
-    """Port of NewTypedWithMaxWaitRateLimiter."""
+    """Port of NewTypedWithMaxWaitRateLimiter (default_rate_limiters.go)."""
     return TypedWithMaxWaitRateLimiter(limiter, max_delay)

@@ -6,6 +6,12 @@ pending items keyed by ready time, adds those that are due to the underlying que
 sleeps on the injected clock until the earliest ready time, a new hand-off, or the
 10 second heartbeat. An item handed off again with an earlier time moves earlier; a later
 time is ignored.
+
+Durations are float seconds. Go's ``time.Duration`` is an int64 count of nanoseconds, so
+no delay is longer than about 292 years; ``add_after`` saturates longer (or infinite)
+delays to that maximum instead of failing, and a ready time past the last instant a
+``datetime`` can hold saturates to that instant. The waiting loop logs and carries on
+after an unexpected exception: a dead loop would silently stop every delayed add.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from jobctl.k8s_libs.clock import Clock, RealClock
@@ -63,27 +69,36 @@ DelayingQueueConfig = TypedDelayingQueueConfig
 
 
 def new_delaying_queue() -> DelayingType[Any]:
-    """Port of NewDelayingQueue: an unnamed delaying queue without metrics."""
+    """Port of NewDelayingQueue (delaying_queue.go): an unnamed delaying queue without metrics."""
     return new_delaying_queue_with_config(DelayingQueueConfig())
 
 
 def new_typed_delaying_queue() -> DelayingType[T]:
-    """Port of NewTypedDelayingQueue: an unnamed delaying queue without metrics."""
+    """Port of NewTypedDelayingQueue: an unnamed delaying queue without metrics.
+
+    Go twin: NewTypedDelayingQueue (delaying_queue.go).
+    """
     return new_typed_delaying_queue_with_config(TypedDelayingQueueConfig())
 
 
 def new_delaying_queue_with_config(config: DelayingQueueConfig[Any]) -> DelayingType[Any]:
-    """Port of NewDelayingQueueWithConfig."""
+    """Port of NewDelayingQueueWithConfig (delaying_queue.go)."""
     return new_typed_delaying_queue_with_config(config)
 
 
 def typed_new_delaying_queue() -> DelayingType[T]:
-    """Port of TypedNewDelayingQueue (kept for parity; same as new_typed_delaying_queue)."""
+    """Port of TypedNewDelayingQueue (kept for parity; same as new_typed_delaying_queue).
+
+    Go twin: TypedNewDelayingQueue (delaying_queue.go).
+    """
     return new_typed_delaying_queue()
 
 
 def new_typed_delaying_queue_with_config(config: TypedDelayingQueueConfig[T]) -> DelayingType[T]:
-    """Port of NewTypedDelayingQueueWithConfig: fill defaults, start the waiting loop."""
+    """Port of NewTypedDelayingQueueWithConfig: fill defaults, start the waiting loop.
+
+    Go twin: NewTypedDelayingQueueWithConfig (delaying_queue.go).
+    """
     clock: Clock = config.clock if config.clock is not None else RealClock()
     queue = config.queue
     if queue is None:
@@ -98,17 +113,17 @@ def new_typed_delaying_queue_with_config(config: TypedDelayingQueueConfig[T]) ->
 
 
 def new_delaying_queue_with_custom_queue(q: Interface, name: str) -> DelayingType[Any]:
-    """Port of NewDelayingQueueWithCustomQueue."""
+    """Port of NewDelayingQueueWithCustomQueue (delaying_queue.go)."""
     return new_delaying_queue_with_config(DelayingQueueConfig(name=name, queue=q))
 
 
 def new_named_delaying_queue(name: str) -> DelayingType[Any]:
-    """Port of NewNamedDelayingQueue."""
+    """Port of NewNamedDelayingQueue (delaying_queue.go)."""
     return new_delaying_queue_with_config(DelayingQueueConfig(name=name))
 
 
 def new_delaying_queue_with_custom_clock(clock: Clock, name: str) -> DelayingType[Any]:
-    """Port of NewDelayingQueueWithCustomClock."""
+    """Port of NewDelayingQueueWithCustomClock (delaying_queue.go)."""
     return new_delaying_queue_with_config(DelayingQueueConfig(name=name, clock=clock))
 
 
@@ -118,7 +133,7 @@ def _new_delaying_queue(
     name: str,
     provider: MetricsProvider | None,
 ) -> DelayingType[T]:
-    """Port of newDelayingQueue: wrap ``q`` and start its waiting loop."""
+    """Port of newDelayingQueue (delaying_queue.go): wrap ``q`` and start its waiting loop."""
     ret = DelayingType(q, clock, _new_retry_metrics(name, provider))
     ret._start()
     return ret
@@ -180,7 +195,10 @@ class DelayingType(Generic[T]):
             self._cond.notify_all()
 
     def shut_down(self) -> None:
-        """Port of delayingType.ShutDown: shut the queue down and stop the waiting loop."""
+        """Port of delayingType.ShutDown: shut the queue down and stop the waiting loop.
+
+        Go twin: delayingType.ShutDown (delaying_queue.go).
+        """
         with self._cond:
             if self._stop_once:
                 return
@@ -199,7 +217,10 @@ class DelayingType(Generic[T]):
             self._cond.notify_all()
 
     def add_after(self, item: T, duration: float) -> None:
-        """Port of delayingType.AddAfter: add ``item`` once ``duration`` seconds have passed."""
+        """Port of delayingType.AddAfter: add ``item`` once ``duration`` seconds have passed.
+
+        Go twin: delayingType.AddAfter (delaying_queue.go).
+        """
         if self._queue.shutting_down():
             return
         metrics = self._metrics
@@ -208,7 +229,7 @@ class DelayingType(Generic[T]):
         if duration <= 0:
             self._queue.add(item)
             return
-        entry = WaitFor(item, self._clock.now() + timedelta(seconds=duration))
+        entry = WaitFor(item, ready_time(self._clock.now(), duration))
         with self._cond:
             if self._stopped:
                 return
@@ -218,22 +239,34 @@ class DelayingType(Generic[T]):
                 self._cond.notify_all()
 
     def _waiting_loop(self) -> None:
-        """Port of delayingType.waitingLoop: move due items into the queue until shutdown."""
-        try:
-            self._run_waiting_loop()
-        except BaseException:
-            logger.exception("workqueue waiting loop crashed")
-            raise
+        """Port of delayingType.waitingLoop: move due items into the queue until shutdown.
 
-    def _run_waiting_loop(self) -> None:
+        Go twin: delayingType.waitingLoop (delaying_queue.go).
+
+        The pending entries live outside ``_run_waiting_loop`` so that, after an
+        unexpected exception (logged), the loop resumes with nothing lost but the entry
+        being handled when it was raised.
+        """
+        waiting_for_queue: WaitForPriorityQueue[T] = WaitForPriorityQueue()
+        waiting_entry_by_data: dict[T, WaitFor[T]] = {}
+        while True:
+            try:
+                self._run_waiting_loop(waiting_for_queue, waiting_entry_by_data)
+                return
+            except Exception:
+                logger.exception("workqueue waiting loop failed; continuing")
+
+    def _run_waiting_loop(
+        self,
+        waiting_for_queue: WaitForPriorityQueue[T],
+        waiting_entry_by_data: dict[T, WaitFor[T]],
+    ) -> None:
         clock = self._clock
         cond = self._cond
         handed_off = self._waiting_for_add
         queue = self._queue
         heartbeat = timedelta(seconds=MAX_WAIT)
         next_heartbeat = clock.now() + heartbeat
-        waiting_for_queue: WaitForPriorityQueue[T] = WaitForPriorityQueue()
-        waiting_entry_by_data: dict[T, WaitFor[T]] = {}
 
         while True:
             if queue.shutting_down():
@@ -247,8 +280,8 @@ class DelayingType(Generic[T]):
                 if entry.ready_at > now:
                     break
                 waiting_for_queue.pop()
-                queue.add(entry.data)
                 del waiting_entry_by_data[entry.data]
+                queue.add(entry.data)
 
             with cond:
                 if self._stopped:
@@ -270,14 +303,19 @@ class DelayingType(Generic[T]):
                 handed_off.clear()
 
             now = clock.now()
-            while next_heartbeat <= now:
-                next_heartbeat += heartbeat
+            if next_heartbeat <= now:
+                # A ticker drops the ticks it missed; skip them without looping over them.
+                missed = (now - next_heartbeat) // heartbeat + 1
+                next_heartbeat += heartbeat * missed
 
             for entry in entries:
-                if entry.ready_at > now:
-                    _insert(waiting_for_queue, waiting_entry_by_data, entry)
-                else:
-                    queue.add(entry.data)
+                try:
+                    if entry.ready_at > now:
+                        _insert(waiting_for_queue, waiting_entry_by_data, entry)
+                    else:
+                        queue.add(entry.data)
+                except Exception:
+                    logger.exception("workqueue waiting loop dropped an item; continuing")
 
 
 class WaitFor(Generic[T]):
@@ -309,11 +347,11 @@ class WaitForPriorityQueue(Generic[T]):
         self._count = 0
 
     def len(self) -> int:
-        """Port of waitForPriorityQueue.Len: live entries."""
+        """Port of waitForPriorityQueue.Len (delaying_queue.go): live entries."""
         return self._count
 
     def push(self, entry: WaitFor[T]) -> None:
-        """Port of waitForPriorityQueue.Push (via heap.Push)."""
+        """Port of waitForPriorityQueue.Push (delaying_queue.go) (via heap.Push)."""
         entry.index = 0
         heapq.heappush(self._heap, (entry.ready_at, next(self._seq), entry))
         self._count += 1
@@ -324,7 +362,10 @@ class WaitForPriorityQueue(Generic[T]):
             heapq.heappop(heap)
 
     def pop(self) -> WaitFor[T]:
-        """Port of waitForPriorityQueue.Pop (via heap.Pop): remove the earliest entry."""
+        """Port of waitForPriorityQueue.Pop (via heap.Pop): remove the earliest entry.
+
+        Go twin: waitForPriorityQueue.Pop (delaying_queue.go).
+        """
         self._drop_stale()
         _, _, entry = heapq.heappop(self._heap)
         entry.index = -1
@@ -332,7 +373,10 @@ class WaitForPriorityQueue(Generic[T]):
         return entry
 
     def peek(self) -> WaitFor[T]:
-        """Port of waitForPriorityQueue.Peek: the earliest entry, left in place."""
+        """Port of waitForPriorityQueue.Peek: the earliest entry, left in place.
+
+        Go twin: waitForPriorityQueue.Peek (delaying_queue.go).
+        """
         self._drop_stale()
         return self._heap[0][2]
 
@@ -344,13 +388,38 @@ class WaitForPriorityQueue(Generic[T]):
 # Upper bound on how long the waiting loop sleeps, as insurance against missed wake-ups.
 MAX_WAIT = 10.0
 
+# The longest delay Go's time.Duration can express (math.MaxInt64 nanoseconds), in seconds.
+MAX_DURATION = (2**63 - 1) / 1e9
+_MAX_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def saturated_duration(duration: float) -> float:
+    """``duration`` clamped to Go's time.Duration range (longer or infinite: the maximum)."""
+    if duration >= MAX_DURATION or duration != duration:
+        # NaN cannot come from Go; treat it as "never" rather than "now".
+        return MAX_DURATION
+    return duration
+
+
+def ready_time(now: datetime, duration: float) -> datetime:
+    """``now`` plus ``duration`` seconds, saturated like Go's time arithmetic."""
+    delay = saturated_duration(duration)
+    try:
+        return now + timedelta(seconds=delay)
+    except OverflowError:
+        # Past year 9999: no clock reaches it, as no Go clock reaches year 292277026596.
+        return _MAX_TIME if now.tzinfo is not None else datetime.max
+
 
 def _insert(
     q: WaitForPriorityQueue[T],
     known_entries: dict[T, WaitFor[T]],
     entry: WaitFor[T],
 ) -> None:
-    """Port of insert: queue ``entry``, or move a known entry for the same data earlier."""
+    """Port of insert: queue ``entry``, or move a known entry for the same data earlier.
+
+    Go twin: insert (delaying_queue.go).
+    """
     existing = known_entries.get(entry.data)
     if existing is not None:
         if existing.ready_at > entry.ready_at:

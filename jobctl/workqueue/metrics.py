@@ -72,16 +72,16 @@ class NoopMetric:
     """Port of noopMetric: every metric operation does nothing."""
 
     def inc(self) -> None:
-        """Port of noopMetric.Inc."""
+        """Port of noopMetric.Inc (metrics.go)."""
 
     def dec(self) -> None:
-        """Port of noopMetric.Dec."""
+        """Port of noopMetric.Dec (metrics.go)."""
 
     def set(self, value: float) -> None:
-        """Port of noopMetric.Set."""
+        """Port of noopMetric.Set (metrics.go)."""
 
     def observe(self, value: float) -> None:
-        """Port of noopMetric.Observe."""
+        """Port of noopMetric.Observe (metrics.go)."""
 
 
 class DefaultQueueMetrics(Generic[T]):
@@ -123,14 +123,17 @@ class DefaultQueueMetrics(Generic[T]):
         self._longest_running_processor = longest_running_processor
 
     def add(self, item: T) -> None:
-        """Port of defaultQueueMetrics.add: count the add and remember when it happened."""
+        """Port of defaultQueueMetrics.add: count the add and remember when it happened.
+
+        Go twin: defaultQueueMetrics.add (metrics.go).
+        """
         self._adds.inc()
         self._depth.inc()
         if item not in self._add_times:
             self._add_times[item] = self._clock.now()
 
     def get(self, item: T) -> None:
-        """Port of defaultQueueMetrics.get: record the time the item spent queued."""
+        """Port of defaultQueueMetrics.get (metrics.go): record the time the item spent queued."""
         self._depth.dec()
         now = self._clock.now()
         self._processing_start_times[item] = now
@@ -139,13 +142,16 @@ class DefaultQueueMetrics(Generic[T]):
             self._latency.observe(self._since_in_seconds(start))
 
     def done(self, item: T) -> None:
-        """Port of defaultQueueMetrics.done: record how long the item was processed."""
+        """Port of defaultQueueMetrics.done (metrics.go): record how long the item was processed."""
         start = self._processing_start_times.pop(item, None)
         if start is not None:
             self._work_duration.observe(self._since_in_seconds(start))
 
     def update_unfinished_work(self) -> None:
-        """Port of defaultQueueMetrics.updateUnfinishedWork: sum and max of in-flight ages."""
+        """Port of defaultQueueMetrics.updateUnfinishedWork: sum and max of in-flight ages.
+
+        Go twin: defaultQueueMetrics.updateUnfinishedWork (metrics.go).
+        """
         total = 0.0
         oldest = 0.0
         for start in self._processing_start_times.values():
@@ -157,7 +163,10 @@ class DefaultQueueMetrics(Generic[T]):
         self._longest_running_processor.set(oldest)
 
     def _since_in_seconds(self, start: datetime) -> float:
-        """Port of defaultQueueMetrics.sinceInSeconds: clock time elapsed since ``start``."""
+        """Port of defaultQueueMetrics.sinceInSeconds: clock time elapsed since ``start``.
+
+        Go twin: defaultQueueMetrics.sinceInSeconds (metrics.go).
+        """
         return self._clock.since(start)
 
 
@@ -176,7 +185,7 @@ class DefaultRetryMetrics:
         self._retries = retries
 
     def retry(self) -> None:
-        """Port of defaultRetryMetrics.retry."""
+        """Port of defaultRetryMetrics.retry (metrics.go)."""
         self._retries.inc()
 
 
@@ -202,31 +211,31 @@ class NoopMetricsProvider:
     """Port of noopMetricsProvider: hands out metrics that record nothing."""
 
     def new_depth_metric(self, name: str) -> GaugeMetric:
-        """Port of noopMetricsProvider.NewDepthMetric."""
+        """Port of noopMetricsProvider.NewDepthMetric (metrics.go)."""
         return NoopMetric()
 
     def new_adds_metric(self, name: str) -> CounterMetric:
-        """Port of noopMetricsProvider.NewAddsMetric."""
+        """Port of noopMetricsProvider.NewAddsMetric (metrics.go)."""
         return NoopMetric()
 
     def new_latency_metric(self, name: str) -> HistogramMetric:
-        """Port of noopMetricsProvider.NewLatencyMetric."""
+        """Port of noopMetricsProvider.NewLatencyMetric (metrics.go)."""
         return NoopMetric()
 
     def new_work_duration_metric(self, name: str) -> HistogramMetric:
-        """Port of noopMetricsProvider.NewWorkDurationMetric."""
+        """Port of noopMetricsProvider.NewWorkDurationMetric (metrics.go)."""
         return NoopMetric()
 
     def new_unfinished_work_seconds_metric(self, name: str) -> SettableGaugeMetric:
-        """Port of noopMetricsProvider.NewUnfinishedWorkSecondsMetric."""
+        """Port of noopMetricsProvider.NewUnfinishedWorkSecondsMetric (metrics.go)."""
         return NoopMetric()
 
     def new_longest_running_processor_seconds_metric(self, name: str) -> SettableGaugeMetric:
-        """Port of noopMetricsProvider.NewLongestRunningProcessorSecondsMetric."""
+        """Port of noopMetricsProvider.NewLongestRunningProcessorSecondsMetric (metrics.go)."""
         return NoopMetric()
 
     def new_retries_metric(self, name: str) -> CounterMetric:
-        """Port of noopMetricsProvider.NewRetriesMetric."""
+        """Port of noopMetricsProvider.NewRetriesMetric (metrics.go)."""
         return NoopMetric()
 
 
@@ -250,7 +259,7 @@ def global_metrics_provider() -> MetricsProvider:
 def _new_queue_metrics(
     mp: MetricsProvider, name: str, clock: PassiveClock
 ) -> DefaultQueueMetrics[T] | None:
-    """Port of newQueueMetrics; ``None`` plays the part of noMetrics."""
+    """Port of newQueueMetrics (metrics.go); ``None`` plays the part of noMetrics."""
     if not name or isinstance(mp, NoopMetricsProvider):
         return None
     return DefaultQueueMetrics(
@@ -265,7 +274,7 @@ def _new_queue_metrics(
 
 
 def _new_retry_metrics(name: str, provider: MetricsProvider | None) -> RetryMetrics | None:
-    """Port of newRetryMetrics; ``None`` plays the part of the nil metrics pointer."""
+    """Port of newRetryMetrics (metrics.go); ``None`` plays the part of the nil metrics pointer."""
     if not name:
         return None
     if provider is None:
@@ -277,7 +286,10 @@ def _new_retry_metrics(name: str, provider: MetricsProvider | None) -> RetryMetr
 
 
 def set_provider(metrics_provider: MetricsProvider) -> None:
-    """Port of SetProvider: install the default provider for queues made later; first call wins."""
+    """Port of SetProvider: install the default provider for queues made later; first call wins.
+
+    Go twin: SetProvider (metrics.go).
+    """
     with _GLOBAL.lock:
         if _GLOBAL.set_once:
             return

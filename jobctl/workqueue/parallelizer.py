@@ -23,6 +23,8 @@ def parallelize_until(
     Returns when every worker has finished. If a piece raises, that worker stops and
     the first exception is re-raised here after the others finish (Go crashes the
     process instead).
+
+    Go twin: ParallelizeUntil (parallelizer.go).
     """
     if pieces == 0:
         return
@@ -63,5 +65,5 @@ def parallelize_until(
 
 
 def _ceil_div(a: int, b: int) -> int:
-    """Port of ceilDiv."""
+    """Port of ceilDiv (parallelizer.go)."""
     return (a + b - 1) // b

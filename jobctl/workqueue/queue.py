@@ -77,23 +77,23 @@ class DefaultQueue(Generic[T]):
         self.items: deque[T] = deque()
 
     def touch(self, item: T) -> None:
-        """Port of queue.Touch: FIFO order ignores re-adds."""
+        """Port of queue.Touch (queue.go): FIFO order ignores re-adds."""
 
     def push(self, item: T) -> None:
-        """Port of queue.Push: append at the tail."""
+        """Port of queue.Push (queue.go): append at the tail."""
         self.items.append(item)
 
     def len(self) -> int:
-        """Port of queue.Len."""
+        """Port of queue.Len (queue.go)."""
         return len(self.items)
 
     def pop(self) -> T:
-        """Port of queue.Pop: take from the head."""
+        """Port of queue.Pop (queue.go): take from the head."""
         return self.items.popleft()
 
 
 def default_queue() -> DefaultQueue[T]:
-    """Port of DefaultQueue: a new FIFO storage."""
+    """Port of DefaultQueue (queue.go): a new FIFO storage."""
     return DefaultQueue()
 
 
@@ -116,32 +116,32 @@ QueueConfig = TypedQueueConfig
 
 
 def new() -> Typed[Any]:
-    """Port of New: an unnamed queue without metrics."""
+    """Port of New (queue.go): an unnamed queue without metrics."""
     return new_with_config(QueueConfig(name=""))
 
 
 def new_typed() -> Typed[T]:
-    """Port of NewTyped: an unnamed queue without metrics."""
+    """Port of NewTyped (queue.go): an unnamed queue without metrics."""
     return new_typed_with_config(TypedQueueConfig(name=""))
 
 
 def new_with_config(config: QueueConfig[Any]) -> Typed[Any]:
-    """Port of NewWithConfig."""
+    """Port of NewWithConfig (queue.go)."""
     return new_typed_with_config(config)
 
 
 def new_typed_with_config(config: TypedQueueConfig[T]) -> Typed[T]:
-    """Port of NewTypedWithConfig: a queue built from ``config``."""
+    """Port of NewTypedWithConfig (queue.go): a queue built from ``config``."""
     return _new_queue_with_config(config, DEFAULT_UNFINISHED_WORK_UPDATE_PERIOD)
 
 
 def new_named(name: str) -> Typed[Any]:
-    """Port of NewNamed: a queue reporting metrics under ``name``."""
+    """Port of NewNamed (queue.go): a queue reporting metrics under ``name``."""
     return new_with_config(QueueConfig(name=name))
 
 
 def _new_queue_with_config(config: TypedQueueConfig[T], update_period: float) -> Typed[T]:
-    """Port of newQueueWithConfig: fill in the config defaults, then build the queue."""
+    """Port of newQueueWithConfig (queue.go): fill in the config defaults, then build the queue."""
     metrics_provider = global_metrics_provider()
     if config.metrics_provider is not None:
         metrics_provider = config.metrics_provider
@@ -161,7 +161,7 @@ def _new_queue(
     metrics: QueueMetrics[T] | None,
     update_period: float,
 ) -> Typed[T]:
-    """Port of newQueue; ``metrics`` None is noMetrics and starts no updater thread."""
+    """Port of newQueue (queue.go); ``metrics`` None is noMetrics and starts no updater thread."""
     return Typed(clock, queue, metrics, update_period)
 
 
@@ -233,7 +233,10 @@ class Typed(Generic[T]):
             self._updater.start()
 
     def add(self, item: T) -> None:
-        """Port of Typed.Add: mark ``item`` as needing processing; ignored after shutdown."""
+        """Port of Typed.Add: mark ``item`` as needing processing; ignored after shutdown.
+
+        Go twin: Typed.Add (queue.go).
+        """
         with self._lock:
             if self._shutting_down:
                 return
@@ -258,7 +261,7 @@ class Typed(Generic[T]):
                 self._cond.notify()
 
     def len(self) -> int:
-        """Port of Typed.Len: how many items wait (informational only)."""
+        """Port of Typed.Len (queue.go): how many items wait (informational only)."""
         with self._lock:
             fifo = self._fifo
             return len(fifo) if fifo is not None else self._queue.len()
@@ -268,7 +271,7 @@ class Typed(Generic[T]):
         return self.len()
 
     def get(self) -> tuple[T, bool]:
-        """Port of Typed.Get: block until an item is ready or the queue shuts down.
+        """Port of Typed.Get (queue.go): block until an item is ready or the queue shuts down.
 
         Returns ``(item, False)``; the caller must call ``done(item)`` when finished.
         Returns ``(None, True)`` once the queue is shut down and empty: the worker
@@ -305,7 +308,10 @@ class Typed(Generic[T]):
             return item, False
 
     def done(self, item: T) -> None:
-        """Port of Typed.Done: finish ``item``; requeue it if it was re-added meanwhile."""
+        """Port of Typed.Done: finish ``item``; requeue it if it was re-added meanwhile.
+
+        Go twin: Typed.Done (queue.go).
+        """
         with self._lock:
             metrics = self._metrics
             if metrics is not None:
@@ -336,7 +342,10 @@ class Typed(Generic[T]):
             updater.join()
 
     def shut_down(self) -> None:
-        """Port of Typed.ShutDown: refuse new items; workers drain the queue, then exit."""
+        """Port of Typed.ShutDown: refuse new items; workers drain the queue, then exit.
+
+        Go twin: Typed.ShutDown (queue.go).
+        """
         self._stop_updater()
         with self._lock:
             self._drain = False
@@ -349,6 +358,8 @@ class Typed(Generic[T]):
 
         Blocks until every item handed out has been marked done, or until ``shut_down``
         is called from elsewhere.
+
+        Go twin: Typed.ShutDownWithDrain (queue.go).
         """
         self._stop_updater()
         with self._lock:
@@ -364,18 +375,18 @@ class Typed(Generic[T]):
         self._wait_updater()
 
     def shutting_down(self) -> bool:
-        """Port of Typed.ShuttingDown."""
+        """Port of Typed.ShuttingDown (queue.go)."""
         with self._lock:
             return self._shutting_down
 
     def _update_unfinished_work(self) -> None:
-        """Port of Typed.updateUnfinishedWork: refresh the in-flight gauges."""
+        """Port of Typed.updateUnfinishedWork (queue.go): refresh the in-flight gauges."""
         with self._lock:
             if not self._shutting_down and self._metrics is not None:
                 self._metrics.update_unfinished_work()
 
     def _update_unfinished_work_loop(self) -> None:
-        """Port of Typed.updateUnfinishedWorkLoop: tick on the clock until stopped.
+        """Port of Typed.updateUnfinishedWorkLoop (queue.go): tick on the clock until stopped.
 
         Ticks follow the clock like a Go ticker: one update per wake-up at or past the
         next tick, and ticks missed while busy are dropped.

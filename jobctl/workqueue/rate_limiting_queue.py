@@ -57,26 +57,35 @@ RateLimitingQueueConfig = TypedRateLimitingQueueConfig
 
 
 def new_rate_limiting_queue(rate_limiter: TypedRateLimiter[Any]) -> RateLimitingType[Any]:
-    """Port of NewRateLimitingQueue: an unnamed rate-limited queue without metrics."""
+    """Port of NewRateLimitingQueue: an unnamed rate-limited queue without metrics.
+
+    Go twin: NewRateLimitingQueue (rate_limiting_queue.go).
+    """
     return new_rate_limiting_queue_with_config(rate_limiter, RateLimitingQueueConfig())
 
 
 def new_typed_rate_limiting_queue(rate_limiter: TypedRateLimiter[T]) -> RateLimitingType[T]:
-    """Port of NewTypedRateLimitingQueue: an unnamed rate-limited queue without metrics."""
+    """Port of NewTypedRateLimitingQueue: an unnamed rate-limited queue without metrics.
+
+    Go twin: NewTypedRateLimitingQueue (rate_limiting_queue.go).
+    """
     return new_typed_rate_limiting_queue_with_config(rate_limiter, TypedRateLimitingQueueConfig())
 
 
 def new_rate_limiting_queue_with_config(
     rate_limiter: TypedRateLimiter[Any], config: RateLimitingQueueConfig[Any]
 ) -> RateLimitingType[Any]:
-    """Port of NewRateLimitingQueueWithConfig."""
+    """Port of NewRateLimitingQueueWithConfig (rate_limiting_queue.go)."""
     return new_typed_rate_limiting_queue_with_config(rate_limiter, config)
 
 
 def new_typed_rate_limiting_queue_with_config(
     rate_limiter: TypedRateLimiter[T], config: TypedRateLimitingQueueConfig[T]
 ) -> RateLimitingType[T]:
-    """Port of NewTypedRateLimitingQueueWithConfig: fill defaults and wrap the delaying queue."""
+    """Port of NewTypedRateLimitingQueueWithConfig: fill defaults and wrap the delaying queue.
+
+    Go twin: NewTypedRateLimitingQueueWithConfig (rate_limiting_queue.go).
+    """
     clock: Clock = config.clock if config.clock is not None else RealClock()
     delaying_queue = config.delaying_queue
     if delaying_queue is None:
@@ -93,14 +102,14 @@ def new_typed_rate_limiting_queue_with_config(
 def new_named_rate_limiting_queue(
     rate_limiter: TypedRateLimiter[Any], name: str
 ) -> RateLimitingType[Any]:
-    """Port of NewNamedRateLimitingQueue."""
+    """Port of NewNamedRateLimitingQueue (rate_limiting_queue.go)."""
     return new_rate_limiting_queue_with_config(rate_limiter, RateLimitingQueueConfig(name=name))
 
 
 def new_rate_limiting_queue_with_delaying_interface(
     di: DelayingInterface, rate_limiter: TypedRateLimiter[Any]
 ) -> RateLimitingType[Any]:
-    """Port of NewRateLimitingQueueWithDelayingInterface."""
+    """Port of NewRateLimitingQueueWithDelayingInterface (rate_limiting_queue.go)."""
     return new_rate_limiting_queue_with_config(
         rate_limiter, RateLimitingQueueConfig(delaying_queue=di)
     )
@@ -140,13 +149,22 @@ class RateLimitingType(Generic[T]):
         return self._delaying_queue.len()
 
     def add_rate_limited(self, item: T) -> None:
-        """Port of rateLimitingType.AddRateLimited: add after the limiter's delay."""
+        """Port of rateLimitingType.AddRateLimited: add after the limiter's delay.
+
+        Go twin: rateLimitingType.AddRateLimited (rate_limiting_queue.go).
+        """
         self._delaying_queue.add_after(item, self._rate_limiter.when(item))
 
     def num_requeues(self, item: T) -> int:
-        """Port of rateLimitingType.NumRequeues: the limiter's failure count for ``item``."""
+        """Port of rateLimitingType.NumRequeues: the limiter's failure count for ``item``.
+
+        Go twin: rateLimitingType.NumRequeues (rate_limiting_queue.go).
+        """
         return self._rate_limiter.num_requeues(item)
 
     def forget(self, item: T) -> None:
-        """Port of rateLimitingType.Forget: the limiter stops tracking ``item``."""
+        """Port of rateLimitingType.Forget: the limiter stops tracking ``item``.
+
+        Go twin: rateLimitingType.Forget (rate_limiting_queue.go).
+        """
         self._rate_limiter.forget(item)
