@@ -35,8 +35,9 @@ from pydantic import ValidationError
 from jobctl.client.deepcopy import deep_copy
 from jobctl.controller.controller_utils import FakePodControl, get_pod_from_template
 from jobctl.job.indexed_job_utils import get_completion_index
-from jobctl.job.job_controller import CONTROLLER_KIND, JOB_CONTROLLER_NAME, new_controller_ref
+from jobctl.job.job_controller import CONTROLLER_KIND, new_controller_ref
 from jobctl.k8s_libs import features
+from jobctl.k8s_libs.api import JOB_CONTROLLER_NAME
 from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.job_harness import JobHarness
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from kubernetes.client import V1ContainerStatus, V1Pod
 
 from jobctl.informers.store import Store, new_store
+from jobctl.job import indexed_job_utils
 from jobctl.k8s_libs.clock import PassiveClock
 
 # Go's zero time.Time, what a pod without creation timestamp reports as finish time.
@@ -228,12 +229,9 @@ def get_remaining_time_per_index(
     The failure count comes from the failure-count annotations of the index's last failed
     pod (counted and ignored failures both delay), plus that pod's own failure.
     """
-    # Imported here: indexed_job_utils needs get_finished_time from this module.
-    from jobctl.job.indexed_job_utils import get_index_absolute_failure_count
-
     if last_failed_pod is None:
         return 0.0
-    failure_count = get_index_absolute_failure_count(last_failed_pod) + 1
+    failure_count = indexed_job_utils.get_index_absolute_failure_count(last_failed_pod) + 1
     last_failure_time = get_finished_time(last_failed_pod)
     return get_remaining_time_for_failures_count(
         clock, default_backoff, max_backoff, failure_count, last_failure_time

@@ -4,8 +4,9 @@ Completion indexes are kept in compressed form, as sorted disjoint inclusive int
 (``OrderedIntervals``), the form ``status.completedIndexes`` / ``status.failedIndexes`` use
 ("1,3-5,7"). A pod's index is its ``batch.kubernetes.io/job-completion-index`` annotation.
 
-Several helpers need functions of ``jobctl.job.job_controller`` (which imports this module);
-they import them when called.
+This module and ``job_controller``, ``backoff_utils`` and ``success_policy`` form one Go
+package and call one another; they import each other as module objects and look the
+functions up when called, so the import cycle is harmless.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from kubernetes.client import (
     V1Container,
@@ -27,15 +28,12 @@ from kubernetes.client import (
 )
 
 from jobctl.controller.controller_utils import filter_terminating_pods, sort_active_pods
-from jobctl.job.backoff_utils import get_finished_time
+from jobctl.job import backoff_utils, job_controller
 from jobctl.job.pod_failure_policy import (
     POD_FAILURE_POLICY_ACTION_FAIL_INDEX,
     match_pod_failure_policy,
 )
 from jobctl.job.tracking_utils import has_job_tracking_finalizer
-
-if TYPE_CHECKING:
-    from jobctl.job.job_controller import SyncJobCtx
 
 logger = logging.getLogger(__name__)
 
@@ -216,11 +214,9 @@ def calculate_failed_indexes(job: V1Job, pods: Sequence[V1Pod]) -> OrderedInterv
 def is_index_failed(job: V1Job, pod: V1Pod) -> bool:
     """Port of isIndexFailed: the pod matched a FailIndex rule, or its counted failure
     reached ``backoffLimitPerIndex``."""
-    from jobctl.job.job_controller import is_pod_failed
-
     assert job.spec is not None
     is_pod_failed_counted = False
-    if is_pod_failed(pod, job):
+    if job_controller.is_pod_failed(pod, job):
         if job.spec.pod_failure_policy is not None:
             _, count_failed, action = match_pod_failure_policy(job.spec.pod_failure_policy, pod)
             if action == POD_FAILURE_POLICY_ACTION_FAIL_INDEX:
@@ -270,18 +266,18 @@ def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedInte
     return result
 
 
-def first_pending_indexes(job_ctx: SyncJobCtx, count: int, completions: int) -> list[int]:
+def first_pending_indexes(
+    job_ctx: job_controller.SyncJobCtx, count: int, completions: int
+) -> list[int]:
     """Port of firstPendingIndexes: the ``count`` lowest indexes below ``completions`` that
     no active pod holds and that did not succeed or fail; with podReplacementPolicy
     Failed, indexes of terminating pods are not pending either."""
-    from jobctl.job.job_controller import only_replace_failed_pods
-
     if count == 0:
         return []
     active = get_indexes(job_ctx.active_pods)
     result: list[int] = []
     non_pending = job_ctx.succeeded_indexes.with_ordered_indexes(sorted(active))
-    if only_replace_failed_pods(job_ctx.job):
+    if job_controller.only_replace_failed_pods(job_ctx.job):
         terminating = get_indexes(filter_terminating_pods(job_ctx.pods))
         non_pending = non_pending.with_ordered_indexes(sorted(terminating))
     if job_ctx.failed_indexes is not None:
@@ -339,22 +335,22 @@ def append_duplicated_index_pods_for_removal(
     )
 
 
-def get_pods_with_delayed_deletion_per_index(job_ctx: SyncJobCtx) -> dict[int, V1Pod]:
+def get_pods_with_delayed_deletion_per_index(
+    job_ctx: job_controller.SyncJobCtx,
+) -> dict[int, V1Pod]:
     """Port of getPodsWithDelayedDeletionPerIndex: per pending index, its last failed pod.
 
     With a backoff limit per index, the finalizer of that pod stays until a replacement
     exists, so the replacement can inherit the index's failure counts. Indexes that
     succeeded, failed or have an active pod need no such pod.
     """
-    from jobctl.job.job_controller import get_valid_pods_with_filter, is_pod_failed
-
     assert job_ctx.job.spec is not None and job_ctx.job.spec.completions is not None
     completions = job_ctx.job.spec.completions
     active_indexes = get_indexes(job_ctx.active_pods)
     pods_with_delayed_deletion_per_index: dict[int, V1Pod] = {}
 
     def consider(p: V1Pod) -> bool:
-        if not is_pod_failed(p, job_ctx.job):
+        if not job_controller.is_pod_failed(p, job_ctx.job):
             return False
         ix = get_completion_index(_annotations(p))
         if ix == UNKNOWN_COMPLETION_INDEX or ix >= completions:
@@ -369,12 +365,12 @@ def get_pods_with_delayed_deletion_per_index(job_ctx: SyncJobCtx) -> dict[int, V
         last = pods_with_delayed_deletion_per_index.get(ix)
         if last is None or (
             get_index_absolute_failure_count(last) <= get_index_absolute_failure_count(p)
-            and not get_finished_time(p) < get_finished_time(last)
+            and not backoff_utils.get_finished_time(p) < backoff_utils.get_finished_time(last)
         ):
             pods_with_delayed_deletion_per_index[ix] = p
         return False
 
-    get_valid_pods_with_filter(job_ctx, set(), consider)
+    job_controller.get_valid_pods_with_filter(job_ctx, set(), consider)
     return pods_with_delayed_deletion_per_index
 
 

@@ -89,53 +89,19 @@ from jobctl.informers.index import Indexer
 from jobctl.informers.listers import JobLister, PodLister
 from jobctl.informers.shared_informer import wait_for_named_cache_sync
 from jobctl.informers.store import split_meta_namespace_key
-from jobctl.job import metrics
+from jobctl.job import backoff_utils, indexed_job_utils, metrics, success_policy
 from jobctl.job import util as job_util
-from jobctl.job.backoff_utils import (
-    BackoffRecord,
-    BackoffStore,
-    get_remaining_time_per_index,
-    new_backoff_store,
-)
-from jobctl.job.indexed_job_utils import (
-    UNKNOWN_COMPLETION_INDEX,
-    OrderedIntervals,
-    add_completion_index_annotation,
-    add_completion_index_env_variables,
-    add_completion_index_label,
-    add_index_failure_count_annotation,
-    append_duplicated_index_pods_for_removal,
-    by_completion_index,
-    calculate_failed_indexes,
-    calculate_succeeded_indexes,
-    completion_mode_str,
-    first_pending_indexes,
-    get_completion_index,
-    get_pods_with_delayed_deletion_per_index,
-    has_backoff_limit_per_index,
-    is_indexed_job,
-    parse_indexes_from_string,
-    pod_generate_name_with_index,
-)
 from jobctl.job.pod_failure_policy import match_pod_failure_policy
-from jobctl.job.success_policy import (
-    has_success_criteria_met_condition,
-    is_success_criteria_met_condition,
-    match_success_policy,
-)
 from jobctl.job.tracking_utils import (
-    JOB_TRACKING_FINALIZER,
     has_job_tracking_finalizer,
     record_finished_pod_with_tracking_finalizer,
 )
-from jobctl.k8s_libs import features
+from jobctl.k8s_libs import api, features, klog
 from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.k8s_libs.labels import label_selector_as_selector
 from jobctl.k8s_libs.labels import parse as parse_selector
 from jobctl.k8s_libs.pod_util import is_pod_ready
 from jobctl.record import (
-    EVENT_TYPE_NORMAL,
-    EVENT_TYPE_WARNING,
     EventBroadcaster,
     EventRecorder,
     EventSinkImpl,
@@ -149,37 +115,10 @@ from jobctl.workqueue import (
 )
 
 logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-# batch/v1 and core/v1 constants the controller uses.
-JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"
-NON_INDEXED_COMPLETION = "NonIndexed"
-INDEXED_COMPLETION = "Indexed"
-JOB_COMPLETE = "Complete"
-JOB_FAILED = "Failed"
-JOB_SUSPENDED = "Suspended"
-JOB_FAILURE_TARGET = "FailureTarget"
-JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
-JOB_REASON_POD_FAILURE_POLICY = "PodFailurePolicy"
-JOB_REASON_BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
-JOB_REASON_DEADLINE_EXCEEDED = "DeadlineExceeded"
-JOB_REASON_MAX_FAILED_INDEXES_EXCEEDED = "MaxFailedIndexesExceeded"
-JOB_REASON_FAILED_INDEXES = "FailedIndexes"
-JOB_REASON_SUCCESS_POLICY = "SuccessPolicy"
-JOB_REASON_COMPLETIONS_REACHED = "CompletionsReached"
-REPLACEMENT_POLICY_FAILED = "Failed"
-REPLACEMENT_POLICY_TERMINATING_OR_FAILED = "TerminatingOrFailed"
-CONDITION_TRUE = "True"
-CONDITION_FALSE = "False"
-POD_PENDING = "Pending"
-POD_RUNNING = "Running"
-POD_SUCCEEDED = "Succeeded"
-POD_FAILED = "Failed"
-POD_READY = "Ready"
-RESTART_POLICY_ON_FAILURE = "OnFailure"
-
 
 # Port of controllerKind: the batch/v1 Job kind used in owner references.
 CONTROLLER_KIND = GroupVersionKind(group="batch", version="v1", kind="Job")
@@ -263,10 +202,14 @@ class SyncJobCtx:
     active_pods: list[V1Pod] = field(default_factory=list)
     succeeded: int = 0
     failed: int = 0
-    prev_succeeded_indexes: OrderedIntervals = field(default_factory=OrderedIntervals)
-    succeeded_indexes: OrderedIntervals = field(default_factory=OrderedIntervals)
-    failed_indexes: OrderedIntervals | None = None
-    new_backoff_record: BackoffRecord | None = None
+    prev_succeeded_indexes: indexed_job_utils.OrderedIntervals = field(
+        default_factory=lambda: indexed_job_utils.OrderedIntervals()
+    )
+    succeeded_indexes: indexed_job_utils.OrderedIntervals = field(
+        default_factory=lambda: indexed_job_utils.OrderedIntervals()
+    )
+    failed_indexes: indexed_job_utils.OrderedIntervals | None = None
+    new_backoff_record: backoff_utils.BackoffRecord | None = None
     expected_rm_finalizers: set[str] = field(default_factory=set)
     uncounted: UncountedTerminatedPods | None = None
     pods_with_delayed_deletion_per_index: dict[int, V1Pod] | None = None
@@ -304,7 +247,7 @@ def new_controller(
     pod_informer: Any,
     job_informer: Any,
     kube_client: Interface,
-    controller_name: str = JOB_CONTROLLER_NAME,
+    controller_name: str = api.JOB_CONTROLLER_NAME,
     registry: Any = None,
 ) -> Controller:
     """Port of NewController: a Job controller on the real clock.
@@ -321,7 +264,7 @@ def new_controller_with_clock(
     job_informer: Any,
     kube_client: Interface,
     clock: Clock,
-    controller_name: str = JOB_CONTROLLER_NAME,
+    controller_name: str = api.JOB_CONTROLLER_NAME,
     registry: Any = None,
 ) -> Controller:
     """Port of newControllerWithClock: wire queues, recorder, handlers and metrics.
@@ -414,7 +357,7 @@ class Controller:
         self,
         kube_client: Interface,
         clock: Clock,
-        controller_name: str = JOB_CONTROLLER_NAME,
+        controller_name: str = api.JOB_CONTROLLER_NAME,
     ) -> None:
         self.kube_client = kube_client
         self.controller_name = controller_name
@@ -447,7 +390,7 @@ class Controller:
         )
         self.broadcaster: EventBroadcaster
         self.recorder: EventRecorder
-        self.pod_backoff_store: BackoffStore = new_backoff_store()
+        self.pod_backoff_store: backoff_utils.BackoffStore = backoff_utils.new_backoff_store()
         # Job UIDs written as finished whose finished state the informer has not shown yet.
         self.finished_job_expectations: set[str] = set()
         self._finished_lock = threading.Lock()
@@ -965,14 +908,19 @@ class Controller:
 
         can_adopt_func = recheck_deletion_timestamp(get_fresh)
         cm = PodControllerRefManager(
-            self.pod_control, j, selector, CONTROLLER_KIND, can_adopt_func, JOB_TRACKING_FINALIZER
+            self.pod_control,
+            j,
+            selector,
+            CONTROLLER_KIND,
+            can_adopt_func,
+            api.JOB_TRACKING_FINALIZER,
         )
         pods = cm.claim_pods(pods)
         for i, p in enumerate(pods):
             # A pod with the finalizer needs nothing, adopted or not: check that first
             # (has_job_tracking_finalizer, inlined).
             finalizers = p.metadata.finalizers
-            if finalizers and JOB_TRACKING_FINALIZER in finalizers:
+            if finalizers and api.JOB_TRACKING_FINALIZER in finalizers:
                 continue
             adopted = True
             for r in p.metadata.owner_references or []:
@@ -981,357 +929,372 @@ class Controller:
                     break
             if adopted:
                 copy = deep_copy(p)
-                copy.metadata.finalizers = [*(p.metadata.finalizers or []), JOB_TRACKING_FINALIZER]
+                copy.metadata.finalizers = [
+                    *(p.metadata.finalizers or []),
+                    api.JOB_TRACKING_FINALIZER,
+                ]
                 pods[i] = copy
         return pods
 
     def sync_job(self, key: str) -> None:
-        """Port of Controller.syncJob: reconcile one Job; raises to ask for a retry.
+        """Port of Controller.syncJob (pkg/controller/job/job_controller.go): reconcile one
+        Job with its pods once its expectations are met; raises to ask for a retry.
 
-        The order of evaluation follows upstream: expectations before listing pods,
-        pre-existing interim conditions, failure rules, success rules, then pod
-        management and status/finalizer tracking.
+        Go's two deferred calls (the elapsed-time log line, and the sync metrics that look
+        at the returned error) are the two ``finally`` blocks.
         """
         start_time = self.clock.now()
         try:
-            self._sync_job(key, start_time)
-        finally:
-            logger.debug(
-                "Finished syncing job key=%s elapsed=%s", key, self.clock.since(start_time)
-            )
+            ns, name = split_meta_namespace_key(key)
+            if len(ns) == 0 or len(name) == 0:
+                raise JobControllerError(
+                    f"invalid job key {key!r}: either namespace or name is missing"
+                )
+            job_namespaced_name = (ns, name)
+            # Reads must not run ahead of what the informers have shown of our own writes.
+            try:
+                self.consistency_store.ensure_ready(job_namespaced_name)
+            except ConsistencyError as err:
+                metrics.job_requeue_skips.labels(
+                    err.group_resource.group, err.group_resource.resource
+                ).inc()
+                raise
 
-    def _sync_job(self, key: str, start_time: datetime) -> None:
-        ns, name = split_meta_namespace_key(key)
-        if not ns or not name:
-            raise JobControllerError(
-                f"invalid job key {key!r}: either namespace or name is missing"
-            )
-        job_namespaced_name = (ns, name)
-        # Reads must not run ahead of what the informers have shown of our own writes.
-        try:
-            self.consistency_store.ensure_ready(job_namespaced_name)
-        except ConsistencyError as err:
-            metrics.job_requeue_skips.labels(
-                err.group_resource.group, err.group_resource.resource
-            ).inc()
-            raise
+            try:
+                shared_job: V1Job = self.job_lister.jobs(ns).get(name)
+            except Exception as err:
+                if is_not_found(err):
+                    log.v(4).info("Job has been deleted", "key", key)
+                    self.expectations.delete_expectations(key)
+                    self.finalizer_expectations.delete_expectations(key)
+                    self.consistency_store.clear(job_namespaced_name, "")
 
-        try:
-            shared_job: V1Job = self.job_lister.jobs(ns).get(name)
-        except Exception as err:
-            if is_not_found(err):
-                logger.debug("Job has been deleted key=%s", key)
-                self.expectations.delete_expectations(key)
-                self.finalizer_expectations.delete_expectations(key)
-                self.consistency_store.clear(job_namespaced_name, "")
+                    try:
+                        self.pod_backoff_store.remove_backoff_record(key)
+                    except Exception as rm_err:
+                        raise _wrap("error removing backoff record", rm_err) from rm_err
+                    return
+                raise
+
+            # Another controller owns this Job (it may have replaced a Job that was queued).
+            controller_name = self.managed_by_external_controller(shared_job)
+            if controller_name is not None:
+                log.v(2).info(
+                    "Skip syncing the job as it is managed by an external controller",
+                    "key",
+                    key,
+                    "uid",
+                    _uid(shared_job),
+                    "controllerName",
+                    controller_name,
+                )
+                return
+
+            # Work on a copy: the cache's object is shared.
+            job = deep_copy(shared_job)
+            if job.status is None:
+                job.status = V1JobStatus()
+            status = job.status
+
+            if job_util.is_job_finished(job):
                 try:
                     self.pod_backoff_store.remove_backoff_record(key)
                 except Exception as rm_err:
                     raise _wrap("error removing backoff record", rm_err) from rm_err
+                self.consistency_store.clear(
+                    (job.metadata.namespace or "", job.metadata.name or ""), _uid(job)
+                )
+                with self._finished_lock:
+                    self.finished_job_expectations.discard(_uid(job))
                 return
-            raise
-
-        # Another controller owns this Job (it may have replaced a Job that was queued).
-        controller_name = self.managed_by_external_controller(shared_job)
-        if controller_name is not None:
-            logger.info(
-                "Skip syncing the job as it is managed by an external controller "
-                "key=%s uid=%s controllerName=%s",
-                key,
-                _uid(shared_job),
-                controller_name,
-            )
-            return
-
-        # Work on a copy: the cache's object is shared.
-        job = deep_copy(shared_job)
-        if job.status is None:
-            job.status = V1JobStatus()
-        job_uid = _uid(job)
-
-        if job_util.is_job_finished(job):
-            try:
-                self.pod_backoff_store.remove_backoff_record(key)
-            except Exception as rm_err:
-                raise _wrap("error removing backoff record", rm_err) from rm_err
-            self.consistency_store.clear(
-                (job.metadata.namespace or "", job.metadata.name or ""), job_uid
-            )
             with self._finished_lock:
-                self.finished_job_expectations.discard(job_uid)
-            return
-        with self._finished_lock:
-            awaiting_finished = job_uid in self.finished_job_expectations
-        if awaiting_finished:
-            logger.info(
-                "Skip syncing the job as its marked finished but the corresponding update "
-                "event is not yet received uid=%s key=%s",
-                job_uid,
-                key,
-            )
-            return
-
-        completion_mode_spec = job.spec.completion_mode
-        if completion_mode_spec is not None and completion_mode_spec not in (
-            NON_INDEXED_COMPLETION,
-            INDEXED_COMPLETION,
-        ):
-            self.recorder.event(
-                job,
-                EVENT_TYPE_WARNING,
-                "UnknownCompletionMode",
-                "Skipped Job sync because completion mode is unknown",
-            )
-            return
-
-        completion_mode = get_completion_mode(job)
-        action = metrics.JOB_SYNC_ACTION_RECONCILING
-        result = "error"
-        sync_err: BaseException | None = None
-        try:
-            action, sync_err = self._reconcile(key, job)
-            if sync_err is None:
-                result = "success"
-        finally:
-            metrics.job_sync_duration_seconds.labels(completion_mode, result, action).observe(
-                self.clock.since(start_time)
-            )
-            metrics.job_sync_num.labels(completion_mode, result, action).inc()
-        if sync_err is not None:
-            raise sync_err
-
-    def _reconcile(self, key: str, job: V1Job) -> tuple[str, BaseException | None]:
-        """The part of syncJob under the deferred sync metrics.
-
-        Returns the sync action label and the error found once pods were managed
-        (earlier errors are raised, with the label still "reconciling").
-        """
-        action = metrics.JOB_SYNC_ACTION_RECONCILING
-        status = job.status
-        assert status is not None
-        if status.uncounted_terminated_pods is None:
-            status.uncounted_terminated_pods = V1UncountedTerminatedPods()
-
-        # Expectations first: a pod that lands after the listing then defers the sync.
-        satisfied_expectations = self.expectations.satisfied_expectations(key)
-
-        pods = self.get_pods_for_job(job)
-
-        # Workload/PodGroup management (alpha WorkloadWithJob) is out of scope.
-
-        active_pods = filter_active_pods(pods)
-        # filter_active_pods keeps a sub-list of the pods. When it keeps them all (the
-        # steady state), no pod is terminating, finished or being deleted, and the passes
-        # looking for such pods can be skipped; the results are the same.
-        all_pods_active = len(active_pods) == len(pods)
-        job_ctx = SyncJobCtx(
-            job=job,
-            pods=pods,
-            active_pods=active_pods,
-            ready=count_ready_pods(active_pods),
-            uncounted=new_uncounted_terminated_pods(status.uncounted_terminated_pods),
-            expected_rm_finalizers=self.finalizer_expectations.get_expected_uids(key),
-            terminating=0 if all_pods_active else count_terminating_pods(pods),
-        )
-        active = len(job_ctx.active_pods)
-        new_succeeded_pods: list[V1Pod] = []
-        new_failed_pods: list[V1Pod] = []
-        if not all_pods_active:
-            new_succeeded_pods, new_failed_pods = get_new_finished_pods(job_ctx)
-        assert job_ctx.uncounted is not None
-        job_ctx.succeeded = (
-            (status.succeeded or 0) + len(new_succeeded_pods) + len(job_ctx.uncounted.succeeded)
-        )
-        job_ctx.failed = (
-            (status.failed or 0)
-            + non_ignored_failed_pods_count(job_ctx, new_failed_pods)
-            + len(job_ctx.uncounted.failed)
-        )
-
-        # First start: StartTime is set only when the Job is not suspended.
-        if status.start_time is None and not job_suspended(job):
-            status.start_time = self.clock.now()
-
-        job_ctx.new_backoff_record = self.pod_backoff_store.new_backoff_record(
-            key, new_succeeded_pods, new_failed_pods
-        )
-
-        manage_job_err: BaseException | None = None
-
-        # Evaluation order: interim conditions from earlier syncs, then failure rules,
-        # then success rules; trackJobStatusAndRemoveFinalizers turns the interim
-        # condition into the final one.
-        exceeds_backoff_limit = job_ctx.failed > _deref(job.spec.backoff_limit)
-        job_ctx.finished_condition = has_success_criteria_met_condition(job)
-
-        # Once SuccessCriteriaMet is recorded, the pod failure policy is not consulted.
-        if job_ctx.finished_condition is None:
-            failure_target_condition = find_condition_by_type(status.conditions, JOB_FAILURE_TARGET)
-            if (
-                failure_target_condition is not None
-                and failure_target_condition.status == CONDITION_TRUE
-            ):
-                job_ctx.finished_condition = new_failed_condition_for_failure_target(
-                    failure_target_condition, self.clock.now()
-                )
-            else:
-                fail_job_message = get_fail_job_message(job, pods)
-                if fail_job_message is not None:
-                    # Record the interim condition before the finalizers are removed.
-                    job_ctx.finished_condition = new_condition(
-                        JOB_FAILURE_TARGET,
-                        CONDITION_TRUE,
-                        JOB_REASON_POD_FAILURE_POLICY,
-                        fail_job_message,
-                        self.clock.now(),
-                    )
-        if job_ctx.finished_condition is None:
-            if exceeds_backoff_limit or past_backoff_limit_on_failure(job, pods):
-                job_ctx.finished_condition = self.new_failure_condition(
-                    JOB_REASON_BACKOFF_LIMIT_EXCEEDED,
-                    "Job has reached the specified backoff limit",
-                )
-            elif self.past_active_deadline(job):
-                job_ctx.finished_condition = self.new_failure_condition(
-                    JOB_REASON_DEADLINE_EXCEEDED,
-                    "Job was active longer than specified deadline",
-                )
-            elif job.spec.active_deadline_seconds is not None and not job_suspended(job):
-                assert status.start_time is not None
-                sync_duration = float(job.spec.active_deadline_seconds) - self.clock.since(
-                    status.start_time
-                )
-                logger.info(
-                    "Job has activeDeadlineSeconds configuration. Will sync this job again "
-                    "key=%s nextSyncIn=%s",
+                awaiting_finished = _uid(job) in self.finished_job_expectations
+            if awaiting_finished:
+                log.v(2).info(
+                    "Skip syncing the job as its marked finished but the corresponding "
+                    "update event is not yet received",
+                    "uid",
+                    _uid(job),
+                    "key",
                     key,
-                    sync_duration,
                 )
-                self.queue.add_after(key, sync_duration)
+                return
 
-        if is_indexed_job(job):
-            job_ctx.prev_succeeded_indexes, job_ctx.succeeded_indexes = calculate_succeeded_indexes(
-                job, pods
-            )
-            job_ctx.succeeded = job_ctx.succeeded_indexes.total()
-            if has_backoff_limit_per_index(job):
-                job_ctx.failed_indexes = calculate_failed_indexes(job, pods)
+            if job.spec.completion_mode is not None and job.spec.completion_mode not in (
+                api.NON_INDEXED_COMPLETION,
+                api.INDEXED_COMPLETION,
+            ):
+                self.recorder.event(
+                    job,
+                    api.EVENT_TYPE_WARNING,
+                    "UnknownCompletionMode",
+                    "Skipped Job sync because completion mode is unknown",
+                )
+                return
+
+            completion_mode = get_completion_mode(job)
+            action = metrics.JOB_SYNC_ACTION_RECONCILING
+
+            r_err: BaseException | None = None
+            try:
+                if status.uncounted_terminated_pods is None:
+                    status.uncounted_terminated_pods = V1UncountedTerminatedPods()
+
+                # Expectations first: a pod that lands after the listing defers the sync.
+                satisfied_expectations = self.expectations.satisfied_expectations(key)
+
+                pods = self.get_pods_for_job(job)
+
+                # Workload/PodGroup management (alpha WorkloadWithJob) is out of scope.
+                pod_group = None
+
+                active_pods = filter_active_pods(pods)
+                job_ctx = SyncJobCtx(
+                    job=job,
+                    pods=pods,
+                    active_pods=active_pods,
+                    ready=count_ready_pods_fast(active_pods),
+                    uncounted=new_uncounted_terminated_pods(status.uncounted_terminated_pods),
+                    expected_rm_finalizers=self.finalizer_expectations.get_expected_uids(key),
+                    pod_group=pod_group,
+                    terminating=count_terminating_pods(pods),
+                )
+                active = len(job_ctx.active_pods)
+                new_succeeded_pods, new_failed_pods = get_new_finished_pods_fast(job_ctx)
+                assert job_ctx.uncounted is not None
+                job_ctx.succeeded = (
+                    (status.succeeded or 0)
+                    + len(new_succeeded_pods)
+                    + len(job_ctx.uncounted.succeeded)
+                )
+                job_ctx.failed = (
+                    (status.failed or 0)
+                    + non_ignored_failed_pods_count(job_ctx, new_failed_pods)
+                    + len(job_ctx.uncounted.failed)
+                )
+
+                # First start: StartTime is set only when the Job is not suspended.
+                if status.start_time is None and not job_suspended(job):
+                    status.start_time = self.clock.now()
+
+                job_ctx.new_backoff_record = self.pod_backoff_store.new_backoff_record(
+                    key, new_succeeded_pods, new_failed_pods
+                )
+
+                manage_job_err: BaseException | None = None
+
+                # Evaluation order: interim conditions from earlier syncs, then failure
+                # rules, then success rules; trackJobStatusAndRemoveFinalizers turns the
+                # interim condition into the final one.
+                exceeds_backoff_limit = job_ctx.failed > _deref(job.spec.backoff_limit)
+                job_ctx.finished_condition = success_policy.has_success_criteria_met_condition(job)
+
+                # Once SuccessCriteriaMet is recorded, the pod failure policy is not consulted.
                 if job_ctx.finished_condition is None:
-                    failed_total = (
-                        job_ctx.failed_indexes.total() if job_ctx.failed_indexes is not None else 0
+                    failure_target_condition = find_condition_by_type(
+                        status.conditions, api.JOB_FAILURE_TARGET
                     )
                     if (
-                        job.spec.max_failed_indexes is not None
-                        and failed_total > job.spec.max_failed_indexes
+                        failure_target_condition is not None
+                        and failure_target_condition.status == api.CONDITION_TRUE
                     ):
-                        job_ctx.finished_condition = self.new_failure_condition(
-                            JOB_REASON_MAX_FAILED_INDEXES_EXCEEDED,
-                            "Job has exceeded the specified maximal number of failed indexes",
+                        job_ctx.finished_condition = new_failed_condition_for_failure_target(
+                            failure_target_condition, self.clock.now()
                         )
-                    elif failed_total > 0 and failed_total + job_ctx.succeeded_indexes.total() >= (
-                        _deref(job.spec.completions)
-                    ):
-                        job_ctx.finished_condition = self.new_failure_condition(
-                            JOB_REASON_FAILED_INDEXES, "Job has failed indexes"
+                    elif (fail_job_message := get_fail_job_message(job, pods)) is not None:
+                        # Record the interim condition before the finalizers are removed.
+                        job_ctx.finished_condition = new_condition(
+                            api.JOB_FAILURE_TARGET,
+                            api.CONDITION_TRUE,
+                            api.JOB_REASON_POD_FAILURE_POLICY,
+                            fail_job_message,
+                            self.clock.now(),
                         )
-                job_ctx.pods_with_delayed_deletion_per_index = (
-                    get_pods_with_delayed_deletion_per_index(job_ctx)
-                )
-            if job_ctx.finished_condition is None:
-                msg, met = match_success_policy(
-                    job.spec.success_policy, _deref(job.spec.completions), job_ctx.succeeded_indexes
-                )
-                if met:
-                    job_ctx.finished_condition = new_condition(
-                        JOB_SUCCESS_CRITERIA_MET,
-                        CONDITION_TRUE,
-                        JOB_REASON_SUCCESS_POLICY,
-                        msg,
-                        self.clock.now(),
-                    )
+                if job_ctx.finished_condition is None:
+                    if exceeds_backoff_limit or past_backoff_limit_on_failure(job, pods):
+                        job_ctx.finished_condition = self.new_failure_condition(
+                            api.JOB_REASON_BACKOFF_LIMIT_EXCEEDED,
+                            "Job has reached the specified backoff limit",
+                        )
+                    elif self.past_active_deadline(job):
+                        job_ctx.finished_condition = self.new_failure_condition(
+                            api.JOB_REASON_DEADLINE_EXCEEDED,
+                            "Job was active longer than specified deadline",
+                        )
+                    elif job.spec.active_deadline_seconds is not None and not job_suspended(job):
+                        assert status.start_time is not None
+                        sync_duration = float(job.spec.active_deadline_seconds) - self.clock.since(
+                            status.start_time
+                        )
+                        log.v(2).info(
+                            "Job has activeDeadlineSeconds configuration. Will sync this job again",
+                            "key",
+                            key,
+                            "nextSyncIn",
+                            sync_duration,
+                        )
+                        self.queue.add_after(key, sync_duration)
 
-        suspend_cond_changed = False
-        if job_ctx.finished_condition is not None:
-            # The Job is finishing: terminate what still runs.
-            deleted_ready, deleted, err = self.delete_active_pods(job, job_ctx.active_pods)
-            if deleted != active or not satisfied_expectations:
-                # Finalizers or not-yet-observed pods may remain: not finished yet.
-                job_ctx.finished_condition = None
-            active -= deleted
-            job_ctx.terminating = (job_ctx.terminating or 0) + deleted
-            job_ctx.ready -= deleted_ready
-            manage_job_err = err
-        else:
-            manage_job_called = False
-            if satisfied_expectations and job.metadata.deletion_timestamp is None:
-                active, action, manage_job_err = self.manage_job(job, job_ctx)
-                manage_job_called = True
-            complete = False
-            if job.spec.completions is None:
-                # Without completions, any success finishes the Job once nothing runs.
-                complete = job_ctx.succeeded > 0 and active == 0
-            else:
-                complete = job_ctx.succeeded >= job.spec.completions and active == 0
-            if complete:
-                job_ctx.finished_condition = self.new_success_condition()
-            elif manage_job_called:
-                # Suspension conditions and events change only in a sync that managed pods.
-                if job_suspended(job):
-                    status.conditions, is_updated = ensure_job_condition_status(
-                        status.conditions,
-                        JOB_SUSPENDED,
-                        CONDITION_TRUE,
-                        "JobSuspended",
-                        "Job suspended",
-                        self.clock.now(),
+                if indexed_job_utils.is_indexed_job(job):
+                    job_ctx.prev_succeeded_indexes, job_ctx.succeeded_indexes = (
+                        indexed_job_utils.calculate_succeeded_indexes(job, pods)
                     )
-                    if is_updated:
-                        suspend_cond_changed = True
-                        self.recorder.event(job, EVENT_TYPE_NORMAL, "Suspended", "Job suspended")
-                        if features.DEFAULT_FEATURE_GATE.enabled(
-                            features.MUTABLE_SCHEDULING_DIRECTIVES_FOR_SUSPENDED_JOBS
-                        ):
-                            status.start_time = None
+                    job_ctx.succeeded = job_ctx.succeeded_indexes.total()
+                    # Failure rules of backoffLimitPerIndex.
+                    if indexed_job_utils.has_backoff_limit_per_index(job):
+                        job_ctx.failed_indexes = indexed_job_utils.calculate_failed_indexes(
+                            job, pods
+                        )
+                        if job_ctx.finished_condition is None:
+                            if (
+                                job.spec.max_failed_indexes is not None
+                                and job_ctx.failed_indexes.total() > job.spec.max_failed_indexes
+                            ):
+                                job_ctx.finished_condition = self.new_failure_condition(
+                                    api.JOB_REASON_MAX_FAILED_INDEXES_EXCEEDED,
+                                    "Job has exceeded the specified maximal number of failed "
+                                    "indexes",
+                                )
+                            elif job_ctx.failed_indexes.total() > 0 and (
+                                job_ctx.failed_indexes.total() + job_ctx.succeeded_indexes.total()
+                                >= _deref(job.spec.completions)
+                            ):
+                                job_ctx.finished_condition = self.new_failure_condition(
+                                    api.JOB_REASON_FAILED_INDEXES, "Job has failed indexes"
+                                )
+                        job_ctx.pods_with_delayed_deletion_per_index = (
+                            indexed_job_utils.get_pods_with_delayed_deletion_per_index(job_ctx)
+                        )
+                    # Success rules of successPolicy.
+                    if job_ctx.finished_condition is None:
+                        msg, met = success_policy.match_success_policy(
+                            job.spec.success_policy,
+                            _deref(job.spec.completions),
+                            job_ctx.succeeded_indexes,
+                        )
+                        if met:
+                            job_ctx.finished_condition = new_condition(
+                                api.JOB_SUCCESS_CRITERIA_MET,
+                                api.CONDITION_TRUE,
+                                api.JOB_REASON_SUCCESS_POLICY,
+                                msg,
+                                self.clock.now(),
+                            )
+                suspend_cond_changed = False
+                # The Job is finishing: terminate what still runs.
+                if job_ctx.finished_condition is not None:
+                    deleted_ready, deleted, delete_err = self.delete_active_pods(
+                        job, job_ctx.active_pods
+                    )
+                    if deleted != active or not satisfied_expectations:
+                        # Finalizers or not-yet-observed pods may remain: not finished yet.
+                        job_ctx.finished_condition = None
+                    active -= deleted
+                    assert job_ctx.terminating is not None
+                    job_ctx.terminating += deleted
+                    job_ctx.ready -= deleted_ready
+                    manage_job_err = delete_err
                 else:
-                    status.conditions, is_updated = ensure_job_condition_status(
-                        status.conditions,
-                        JOB_SUSPENDED,
-                        CONDITION_FALSE,
-                        "JobResumed",
-                        "Job resumed",
-                        self.clock.now(),
-                    )
-                    if is_updated:
-                        suspend_cond_changed = True
-                        self.recorder.event(job, EVENT_TYPE_NORMAL, "Resumed", "Job resumed")
-                        # activeDeadlineSeconds counts continuous activity: restart the clock.
-                        status.start_time = self.clock.now()
+                    manage_job_called = False
+                    if satisfied_expectations and job.metadata.deletion_timestamp is None:
+                        active, action, manage_job_err = self.manage_job(job, job_ctx)
+                        manage_job_called = True
+                    # Success rule of completions.
+                    complete = False
+                    if job.spec.completions is None:
+                        # Without completions, any success finishes the Job once nothing
+                        # runs.
+                        complete = job_ctx.succeeded > 0 and active == 0
+                    else:
+                        # As many successes as completions, and nothing left running.
+                        complete = job_ctx.succeeded >= job.spec.completions and active == 0
+                    if complete:
+                        job_ctx.finished_condition = self.new_success_condition()
+                    elif manage_job_called:
+                        # Suspension conditions and events change only in a sync that
+                        # managed pods.
+                        if job_suspended(job):
+                            status.conditions, is_updated = ensure_job_condition_status(
+                                status.conditions,
+                                api.JOB_SUSPENDED,
+                                api.CONDITION_TRUE,
+                                "JobSuspended",
+                                "Job suspended",
+                                self.clock.now(),
+                            )
+                            if is_updated:
+                                suspend_cond_changed = True
+                                self.recorder.event(
+                                    job, api.EVENT_TYPE_NORMAL, "Suspended", "Job suspended"
+                                )
+                                if features.DEFAULT_FEATURE_GATE.enabled(
+                                    features.MUTABLE_SCHEDULING_DIRECTIVES_FOR_SUSPENDED_JOBS
+                                ):
+                                    status.start_time = None
+                        else:
+                            status.conditions, is_updated = ensure_job_condition_status(
+                                status.conditions,
+                                api.JOB_SUSPENDED,
+                                api.CONDITION_FALSE,
+                                "JobResumed",
+                                "Job resumed",
+                                self.clock.now(),
+                            )
+                            if is_updated:
+                                suspend_cond_changed = True
+                                self.recorder.event(
+                                    job, api.EVENT_TYPE_NORMAL, "Resumed", "Job resumed"
+                                )
+                                # activeDeadlineSeconds counts continuous activity: restart
+                                # the clock.
+                                status.start_time = self.clock.now()
 
-        needs_status_update = (
-            suspend_cond_changed or active != (status.active or 0) or job_ctx.ready != status.ready
-        )
-        needs_status_update = needs_status_update or status.terminating != job_ctx.terminating
-        status.active = active
-        status.ready = job_ctx.ready
-        status.terminating = job_ctx.terminating
-        try:
-            self.track_job_status_and_remove_finalizers(
-                job_ctx, needs_status_update, all_pods_active=all_pods_active
+                needs_status_update = (
+                    suspend_cond_changed
+                    or active != (status.active or 0)
+                    or job_ctx.ready != status.ready
+                )
+                needs_status_update = needs_status_update or status.terminating != (
+                    job_ctx.terminating
+                )
+                status.active = active
+                status.ready = job_ctx.ready
+                status.terminating = job_ctx.terminating
+                try:
+                    self.track_job_status_and_remove_finalizers_fast(job_ctx, needs_status_update)
+                except Exception as err:
+                    raise _wrap("tracking status", err) from err
+
+                if manage_job_err is not None:
+                    raise manage_job_err
+            except BaseException as err:
+                r_err = err
+                raise
+            finally:
+                result = "success"
+                if r_err is not None:
+                    result = "error"
+                metrics.job_sync_duration_seconds.labels(completion_mode, result, action).observe(
+                    self.clock.since(start_time)
+                )
+                metrics.job_sync_num.labels(completion_mode, result, action).inc()
+        finally:
+            log.v(4).info(
+                "Finished syncing job", "key", key, "elapsed", self.clock.since(start_time)
             )
-        except Exception as err:
-            return action, _wrap("tracking status", err)
-        return action, manage_job_err
 
     def new_failure_condition(self, reason: str, message: str) -> V1JobCondition:
         """Port of Controller.newFailureCondition: an interim FailureTarget condition."""
-        return new_condition(JOB_FAILURE_TARGET, CONDITION_TRUE, reason, message, self.clock.now())
+        return new_condition(
+            api.JOB_FAILURE_TARGET, api.CONDITION_TRUE, reason, message, self.clock.now()
+        )
 
     def new_success_condition(self) -> V1JobCondition:
         """Port of Controller.newSuccessCondition: SuccessCriteriaMet for completions."""
         return new_condition(
-            JOB_SUCCESS_CRITERIA_MET,
-            CONDITION_TRUE,
-            JOB_REASON_COMPLETIONS_REACHED,
+            api.JOB_SUCCESS_CRITERIA_MET,
+            api.CONDITION_TRUE,
+            api.JOB_REASON_COMPLETIONS_REACHED,
             "Reached expected number of succeeded pods",
             self.clock.now(),
         )
@@ -1410,42 +1373,209 @@ class Controller:
         return deleted_ready, successful_deletes, error_from_channel(err_ch)
 
     def track_job_status_and_remove_finalizers(
-        self, job_ctx: SyncJobCtx, needs_flush: bool, *, all_pods_active: bool = False
+        self, job_ctx: SyncJobCtx, needs_flush: bool
     ) -> None:
-        """Port of Controller.trackJobStatusAndRemoveFinalizers.
+        """Port of Controller.trackJobStatusAndRemoveFinalizers
+        (pkg/controller/job/job_controller.go): put newly finished pods into
+        ``status.uncountedTerminatedPods`` (at most MAX_UNCOUNTED_PODS per sync), remove
+        their finalizers, move them into the counters, and write the final condition once
+        nothing is left uncounted.
+        """
+        is_indexed = indexed_job_utils.is_indexed_job(job_ctx.job)
+        pods_to_remove_finalizer: list[V1Pod] = []
+        status = job_ctx.job.status
+        assert status is not None and job_ctx.uncounted is not None
+        uncounted_status = status.uncounted_terminated_pods
+        assert uncounted_status is not None
+        new_succeeded_indexes: list[int] = []
+        if is_indexed:
+            # Completed indexes are then met in order.
+            job_ctx.pods.sort(key=indexed_job_utils.by_completion_index)
+        uids_with_finalizer: set[str] = set()
+        for p in job_ctx.pods:
+            if has_job_tracking_finalizer(p) and _uid(p) not in job_ctx.expected_rm_finalizers:
+                uids_with_finalizer.add(_uid(p))
 
-        Adds newly finished pods to ``status.uncountedTerminatedPods`` (at most
-        MAX_UNCOUNTED_PODS per sync), removes their finalizers, moves them into the
-        counters, and writes the final condition once nothing is left uncounted.
-        ``all_pods_active`` is the caller's word that no pod of ``job_ctx.pods`` is
-        finished or being deleted (an optimization only: the outcome is the same).
+        # A shallow copy is enough to spot counter changes (a one-slot holder: Go passes
+        # a pointer to it on).
+        old_counters = [status.model_copy()]
+        if clean_uncounted_pods_without_finalizers(status, uids_with_finalizer):
+            needs_flush = True
+        pod_failure_count_by_policy_action: dict[str, int] = {}
+        reached_max_uncounted_pods = False
+        for pod in job_ctx.pods:
+            if not has_job_tracking_finalizer(pod) or (_uid(pod) in job_ctx.expected_rm_finalizers):
+                # Handled in an earlier sync.
+                continue
+            consider_pod_failed = is_pod_failed(pod, job_ctx.job)
+            if not can_remove_finalizer(job_ctx, pod, consider_pod_failed):
+                continue
+            pods_to_remove_finalizer.append(pod)
+            if _phase(pod) == api.POD_SUCCEEDED and _uid(pod) not in job_ctx.uncounted.failed:
+                if is_indexed:
+                    # The index alone prevents counting a success twice.
+                    ix = indexed_job_utils.get_completion_index(_annotations(pod))
+                    if (
+                        ix != indexed_job_utils.UNKNOWN_COMPLETION_INDEX
+                        and ix < _deref(job_ctx.job.spec.completions)
+                        and not job_ctx.prev_succeeded_indexes.has(ix)
+                    ):
+                        new_succeeded_indexes.append(ix)
+                        needs_flush = True
+                elif _uid(pod) not in job_ctx.uncounted.succeeded:
+                    needs_flush = True
+                    if uncounted_status.succeeded is None:
+                        uncounted_status.succeeded = []
+                    uncounted_status.succeeded.append(_uid(pod))
+            elif consider_pod_failed or (
+                job_ctx.finished_condition is not None
+                and not success_policy.is_success_criteria_met_condition(job_ctx.finished_condition)
+            ):
+                # A finishing (not succeeding) Job counts every unfinished pod as failed.
+                ix = indexed_job_utils.get_completion_index(_annotations(pod))
+                if _uid(pod) not in job_ctx.uncounted.failed and (
+                    not is_indexed
+                    or (
+                        ix != indexed_job_utils.UNKNOWN_COMPLETION_INDEX
+                        and ix < _deref(job_ctx.job.spec.completions)
+                    )
+                ):
+                    if job_ctx.job.spec.pod_failure_policy is not None:
+                        _, count_failed, policy_action = match_pod_failure_policy(
+                            job_ctx.job.spec.pod_failure_policy, pod
+                        )
+                        if policy_action is not None:
+                            pod_failure_count_by_policy_action[policy_action] = (
+                                pod_failure_count_by_policy_action.get(policy_action, 0) + 1
+                            )
+                        if count_failed:
+                            needs_flush = True
+                            if uncounted_status.failed is None:
+                                uncounted_status.failed = []
+                            uncounted_status.failed.append(_uid(pod))
+                    else:
+                        needs_flush = True
+                        if uncounted_status.failed is None:
+                            uncounted_status.failed = []
+                        uncounted_status.failed.append(_uid(pod))
+            if (
+                len(new_succeeded_indexes)
+                + len(uncounted_status.succeeded or ())
+                + len(uncounted_status.failed or ())
+                >= MAX_UNCOUNTED_PODS
+            ):
+                # Keep the UID lists small and let other Jobs sync; the status and pod
+                # updates bring this Job back to the queue.
+                reached_max_uncounted_pods = True
+                break
+        if is_indexed:
+            job_ctx.succeeded_indexes = job_ctx.succeeded_indexes.with_ordered_indexes(
+                new_succeeded_indexes
+            )
+            succeeded_indexes_str = str(job_ctx.succeeded_indexes)
+            if succeeded_indexes_str != (status.completed_indexes or ""):
+                needs_flush = True
+            status.succeeded = job_ctx.succeeded_indexes.total()
+            status.completed_indexes = succeeded_indexes_str
+            failed_indexes_str: str | None = None
+            if job_ctx.failed_indexes is not None:
+                failed_indexes_str = str(job_ctx.failed_indexes)
+            if status.failed_indexes != failed_indexes_str:
+                status.failed_indexes = failed_indexes_str
+                needs_flush = True
+        # FailureTarget becomes Failed.
+        if (
+            job_ctx.finished_condition is not None
+            and job_ctx.finished_condition.type == api.JOB_FAILURE_TARGET
+        ):
+            # Write the interim FailureTarget before the finalizers go.
+            status.conditions = [*(status.conditions or []), job_ctx.finished_condition]
+            needs_flush = True
+
+            # The final Failed condition, written (and reported) by enactJobFinished.
+            job_ctx.finished_condition = new_failed_condition_for_failure_target(
+                job_ctx.finished_condition, self.clock.now()
+            )
+        # SuccessCriteriaMet becomes Complete.
+        if success_policy.is_success_criteria_met_condition(job_ctx.finished_condition):
+            assert job_ctx.finished_condition is not None
+            # Write the interim SuccessCriteriaMet before the finalizers go.
+            if success_policy.has_success_criteria_met_condition(job_ctx.job) is None:
+                status.conditions = [*(status.conditions or []), job_ctx.finished_condition]
+                needs_flush = True
+
+            # The final Complete condition, written (and reported) by enactJobFinished.
+            job_ctx.finished_condition = new_condition(
+                api.JOB_COMPLETE,
+                api.CONDITION_TRUE,
+                job_ctx.finished_condition.reason or "",
+                job_ctx.finished_condition.message or "",
+                self.clock.now(),
+            )
+        job_ctx.job, needs_flush, err = self.flush_uncounted_and_remove_finalizers(
+            job_ctx,
+            pods_to_remove_finalizer,
+            uids_with_finalizer,
+            old_counters,
+            pod_failure_count_by_policy_action,
+            needs_flush,
+        )
+        if err is not None:
+            raise err
+        job_finished = not reached_max_uncounted_pods and self.enact_job_finished(job_ctx)
+        if job_finished:
+            needs_flush = True
+        if needs_flush:
+            try:
+                self.update_status_handler(job_ctx.job)
+            except Exception as update_err:
+                raise _wrap("removing uncounted pods from status", update_err) from update_err
+            if job_finished:
+                assert job_ctx.finished_condition is not None
+                self.record_job_finished(job_ctx.job, job_ctx.finished_condition)
+                with self._finished_lock:
+                    self.finished_job_expectations.add(_uid(job_ctx.job))
+            record_job_pod_finished(job_ctx.job, old_counters[0])
+
+    def track_job_status_and_remove_finalizers_fast(
+        self, job_ctx: SyncJobCtx, needs_flush: bool
+    ) -> None:
+        """The same contract as ``track_job_status_and_remove_finalizers`` (just above),
+        quicker on large Jobs; ``sync_job`` calls this one.
+
+        Differences in how, not what: one pass over the pods collects the UIDs holding the
+        finalizer and, in order, the only pods the counting loop can act on (those still
+        holding the finalizer, not awaiting its removal, and either finished, being
+        deleted, or belonging to a finishing Job: ``can_remove_finalizer`` refuses every
+        other pod). ``tests/job/test_job_controller_tracking.py`` and the syncJob tables
+        run through both versions.
         """
         job = job_ctx.job
         status = job.status
         assert status is not None and job_ctx.uncounted is not None
-        is_indexed = is_indexed_job(job)
+        is_indexed = indexed_job_utils.is_indexed_job(job)
         pods_to_remove_finalizer: list[V1Pod] = []
         uncounted_status = status.uncounted_terminated_pods
         assert uncounted_status is not None
         new_succeeded_indexes: list[int] = []
         if is_indexed:
             # Completed indexes are then met in order.
-            job_ctx.pods.sort(key=by_completion_index)
+            job_ctx.pods.sort(key=indexed_job_utils.by_completion_index)
         expected_rm = job_ctx.expected_rm_finalizers
-        # canRemoveFinalizer refuses every pod of a Job that is not finishing unless the
-        # pod succeeded or failed; an active pod (not finished, not being deleted) has
-        # done neither, so it is left out of the second loop right away.
         job_finishing = (
             job.metadata.deletion_timestamp is not None or job_ctx.finished_condition is not None
         )
+        # active_pods is the active subset of pods (SyncJobCtx): when it has them all, no
+        # pod has finished or is being deleted.
+        all_pods_active = len(job_ctx.active_pods) == len(job_ctx.pods)
         uids_with_finalizer: set[str] = set()
         # Pods still holding the finalizer whose removal is not pending, in pod order,
-        # less those active pods; the others were handled in an earlier sync.
+        # less the pods can_remove_finalizer would refuse for being active.
         candidates: list[tuple[V1Pod, str]] = []
         for p in job_ctx.pods:
             meta = p.metadata
             finalizers = meta.finalizers
-            if not finalizers or JOB_TRACKING_FINALIZER not in finalizers:
+            if not finalizers or api.JOB_TRACKING_FINALIZER not in finalizers:
                 continue
             uid = meta.uid or ""
             if expected_rm and uid in expected_rm:
@@ -1457,7 +1587,7 @@ class Controller:
                 if meta.deletion_timestamp is None:
                     pod_status = p.status
                     phase = pod_status.phase if pod_status is not None else None
-                    if phase not in (POD_SUCCEEDED, POD_FAILED):
+                    if phase not in (api.POD_SUCCEEDED, api.POD_FAILED):
                         continue
             candidates.append((p, uid))
 
@@ -1471,17 +1601,17 @@ class Controller:
         for pod, pod_uid in candidates:
             phase = _phase(pod)
             consider_pod_failed = is_pod_failed(pod, job)
-            if not job_finishing and not consider_pod_failed and phase != POD_SUCCEEDED:
+            if not job_finishing and not consider_pod_failed and phase != api.POD_SUCCEEDED:
                 continue
             if not can_remove_finalizer(job_ctx, pod, consider_pod_failed):
                 continue
             pods_to_remove_finalizer.append(pod)
-            if phase == POD_SUCCEEDED and pod_uid not in job_ctx.uncounted.failed:
+            if phase == api.POD_SUCCEEDED and pod_uid not in job_ctx.uncounted.failed:
                 if is_indexed:
                     # The index alone prevents counting a success twice.
-                    ix = get_completion_index(_annotations(pod))
+                    ix = indexed_job_utils.get_completion_index(_annotations(pod))
                     if (
-                        ix != UNKNOWN_COMPLETION_INDEX
+                        ix != indexed_job_utils.UNKNOWN_COMPLETION_INDEX
                         and ix < _deref(completions)
                         and not job_ctx.prev_succeeded_indexes.has(ix)
                     ):
@@ -1494,12 +1624,16 @@ class Controller:
                     uncounted_status.succeeded.append(pod_uid)
             elif consider_pod_failed or (
                 job_ctx.finished_condition is not None
-                and not is_success_criteria_met_condition(job_ctx.finished_condition)
+                and not success_policy.is_success_criteria_met_condition(job_ctx.finished_condition)
             ):
                 # A finishing (not succeeding) Job counts every unfinished pod as failed.
-                ix = get_completion_index(_annotations(pod))
+                ix = indexed_job_utils.get_completion_index(_annotations(pod))
                 if pod_uid not in job_ctx.uncounted.failed and (
-                    not is_indexed or (ix != UNKNOWN_COMPLETION_INDEX and ix < _deref(completions))
+                    not is_indexed
+                    or (
+                        ix != indexed_job_utils.UNKNOWN_COMPLETION_INDEX
+                        and ix < _deref(completions)
+                    )
                 ):
                     if job.spec.pod_failure_policy is not None:
                         _, count_failed, policy_action = match_pod_failure_policy(
@@ -1546,7 +1680,7 @@ class Controller:
                 needs_flush = True
         if (
             job_ctx.finished_condition is not None
-            and job_ctx.finished_condition.type == JOB_FAILURE_TARGET
+            and job_ctx.finished_condition.type == api.JOB_FAILURE_TARGET
         ):
             # Write the interim FailureTarget before the finalizers go; keep the final
             # Failed condition for enactJobFinished.
@@ -1557,17 +1691,17 @@ class Controller:
             job_ctx.finished_condition = new_failed_condition_for_failure_target(
                 job_ctx.finished_condition, self.clock.now()
             )
-        if is_success_criteria_met_condition(job_ctx.finished_condition):
+        if success_policy.is_success_criteria_met_condition(job_ctx.finished_condition):
             assert job_ctx.finished_condition is not None
             # Same for SuccessCriteriaMet and Complete.
-            if has_success_criteria_met_condition(job) is None:
+            if success_policy.has_success_criteria_met_condition(job) is None:
                 if status.conditions is None:
                     status.conditions = []
                 status.conditions.append(job_ctx.finished_condition)
                 needs_flush = True
             job_ctx.finished_condition = new_condition(
-                JOB_COMPLETE,
-                CONDITION_TRUE,
+                api.JOB_COMPLETE,
+                api.CONDITION_TRUE,
                 job_ctx.finished_condition.reason or "",
                 job_ctx.finished_condition.message or "",
                 self.clock.now(),
@@ -1742,7 +1876,7 @@ class Controller:
             finished_cond.message or "",
             self.clock.now(),
         )
-        if finished_cond.type == JOB_COMPLETE:
+        if finished_cond.type == api.JOB_COMPLETE:
             status.completion_time = finished_cond.last_transition_time
         return True
 
@@ -1751,23 +1885,23 @@ class Controller:
         completion_mode = get_completion_mode(job)
         status = job.status
         assert status is not None
-        if finished_cond.type == JOB_COMPLETE:
+        if finished_cond.type == api.JOB_COMPLETE:
             if job.spec.completions is not None and (status.succeeded or 0) > (
                 job.spec.completions
             ):
                 self.recorder.event(
                     job,
-                    EVENT_TYPE_WARNING,
+                    api.EVENT_TYPE_WARNING,
                     "TooManySucceededPods",
                     "Too many succeeded pods running after completion count reached",
                 )
-            self.recorder.event(job, EVENT_TYPE_NORMAL, "Completed", "Job completed")
+            self.recorder.event(job, api.EVENT_TYPE_NORMAL, "Completed", "Job completed")
             metrics.job_finished_num.labels(
                 completion_mode, "succeeded", finished_cond.reason or ""
             ).inc()
         else:
             self.recorder.event(
-                job, EVENT_TYPE_WARNING, finished_cond.reason or "", finished_cond.message or ""
+                job, api.EVENT_TYPE_WARNING, finished_cond.reason or "", finished_cond.message or ""
             )
             metrics.job_finished_num.labels(
                 completion_mode, "failed", finished_cond.reason or ""
@@ -1859,7 +1993,7 @@ class Controller:
             return active, metrics.JOB_SYNC_ACTION_TRACKING, None
 
         remaining_time = 0.0
-        if not has_backoff_limit_per_index(job):
+        if not indexed_job_utils.has_backoff_limit_per_index(job):
             # The global backoff applies only without backoffLimitPerIndex.
             assert job_ctx.new_backoff_record is not None
             remaining_time = job_ctx.new_backoff_record.get_remaining_time(
@@ -1872,9 +2006,11 @@ class Controller:
         diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
 
         indexes_to_add: list[int] = []
-        if is_indexed_job(job):
-            indexes_to_add = first_pending_indexes(job_ctx, diff, _deref(job.spec.completions))
-            if has_backoff_limit_per_index(job):
+        if indexed_job_utils.is_indexed_job(job):
+            indexes_to_add = indexed_job_utils.first_pending_indexes(
+                job_ctx, diff, _deref(job.spec.completions)
+            )
+            if indexed_job_utils.has_backoff_limit_per_index(job):
                 indexes_to_add, remaining_time = self.get_pod_creation_info_for_independent_indexes(
                     indexes_to_add, job_ctx.pods_with_delayed_deletion_per_index or {}
                 )
@@ -1890,8 +2026,8 @@ class Controller:
         active += diff
 
         pod_template = deep_copy(job.spec.template)
-        if is_indexed_job(job):
-            add_completion_index_env_variables(pod_template)
+        if indexed_job_utils.is_indexed_job(job):
+            indexed_job_utils.add_completion_index_env_variables(pod_template)
         if pod_template.metadata is None:
             pod_template.metadata = V1ObjectMeta()
         pod_template.metadata.finalizers = append_job_completion_finalizer_if_not_found(
@@ -1901,21 +2037,25 @@ class Controller:
         namespace = job.metadata.namespace or ""
         job_name = job.metadata.name or ""
         delayed = job_ctx.pods_with_delayed_deletion_per_index or {}
-        backoff_per_index = has_backoff_limit_per_index(job)
+        backoff_per_index = indexed_job_utils.has_backoff_limit_per_index(job)
 
         def create(completion_index: int) -> tuple[bool, bool]:
             """Create one pod; returns (counted as attempted, failed)."""
             template = pod_template
             generate_name = ""
-            if completion_index != UNKNOWN_COMPLETION_INDEX:
+            if completion_index != indexed_job_utils.UNKNOWN_COMPLETION_INDEX:
                 template = deep_copy(pod_template)
-                add_completion_index_annotation(template, completion_index)
-                add_completion_index_label(template, completion_index)
+                indexed_job_utils.add_completion_index_annotation(template, completion_index)
+                indexed_job_utils.add_completion_index_label(template, completion_index)
                 assert template.spec is not None
                 template.spec.hostname = f"{job_name}-{completion_index}"
-                generate_name = pod_generate_name_with_index(job_name, completion_index)
+                generate_name = indexed_job_utils.pod_generate_name_with_index(
+                    job_name, completion_index
+                )
                 if backoff_per_index:
-                    add_index_failure_count_annotation(template, job, delayed.get(completion_index))
+                    indexed_job_utils.add_index_failure_count_annotation(
+                        template, job, delayed.get(completion_index)
+                    )
             try:
                 self.pod_control.create_pods_with_generate_name(
                     namespace, template, job, controller_ref, generate_name
@@ -1945,7 +2085,7 @@ class Controller:
             error_count = err_ch.qsize()
             batch_indexes: list[int] = []
             for _ in range(batch_size):
-                completion_index = UNKNOWN_COMPLETION_INDEX
+                completion_index = indexed_job_utils.UNKNOWN_COMPLETION_INDEX
                 if indexes_to_add:
                     completion_index = indexes_to_add.pop(0)
                 batch_indexes.append(completion_index)
@@ -1987,7 +2127,7 @@ class Controller:
         indexes_to_add_now: list[int] = []
         min_remaining_time_per_index: float | None = None
         for index_to_add in indexes_to_add:
-            remaining_time_per_index = get_remaining_time_per_index(
+            remaining_time_per_index = backoff_utils.get_remaining_time_per_index(
                 self.clock,
                 DEFAULT_JOB_POD_FAILURE_BACK_OFF,
                 MAX_JOB_POD_FAILURE_BACK_OFF,
@@ -2055,14 +2195,14 @@ def can_remove_finalizer(job_ctx: SyncJobCtx, pod: V1Pod, consider_pod_failed: b
     if (
         job.metadata.deletion_timestamp is not None
         or job_ctx.finished_condition is not None
-        or _phase(pod) == POD_SUCCEEDED
+        or _phase(pod) == api.POD_SUCCEEDED
     ):
         return True
     if not consider_pod_failed:
         return False
-    if has_backoff_limit_per_index(job):
-        index = get_completion_index(_annotations(pod))
-        if index != UNKNOWN_COMPLETION_INDEX:
+    if indexed_job_utils.has_backoff_limit_per_index(job):
+        index = indexed_job_utils.get_completion_index(_annotations(pod))
+        if index != indexed_job_utils.UNKNOWN_COMPLETION_INDEX:
             delayed = job_ctx.pods_with_delayed_deletion_per_index or {}
             p = delayed.get(index)
             if p is not None and _uid(p) == _uid(pod):
@@ -2114,7 +2254,7 @@ def new_failed_condition_for_failure_target(
 ) -> V1JobCondition:
     """Port of newFailedConditionForFailureTarget: Failed, same reason and message."""
     return new_condition(
-        JOB_FAILED, CONDITION_TRUE, condition.reason or "", condition.message or "", now
+        api.JOB_FAILED, api.CONDITION_TRUE, condition.reason or "", condition.message or "", now
     )
 
 
@@ -2124,11 +2264,11 @@ def past_backoff_limit_on_failure(job: V1Job, pods: Sequence[V1Pod]) -> bool:
     Only for restartPolicy OnFailure; sums restarts of running and pending pods.
     """
     template_spec = job.spec.template.spec
-    if template_spec is None or template_spec.restart_policy != RESTART_POLICY_ON_FAILURE:
+    if template_spec is None or template_spec.restart_policy != api.RESTART_POLICY_ON_FAILURE:
         return False
     result = 0
     for po in pods:
-        if _phase(po) in (POD_RUNNING, POD_PENDING):
+        if _phase(po) in (api.POD_RUNNING, api.POD_PENDING):
             assert po.status is not None
             for stat in po.status.init_container_statuses or ():
                 result += stat.restart_count or 0
@@ -2168,32 +2308,66 @@ def get_fail_job_message(job: V1Job, pods: Iterable[V1Pod]) -> str | None:
 
 
 def get_new_finished_pods(job_ctx: SyncJobCtx) -> tuple[list[V1Pod], list[V1Pod]]:
-    """Port of getNewFinishedPods: succeeded and failed pods not yet counted.
-
-    Only a pod that succeeded, failed or is being deleted can pass either filter, and
-    most pods are running: one cheap pass picks those first (keeping their order), and
-    the two getValidPodsWithFilter passes run over them alone.
-    """
+    """Port of getNewFinishedPods (pkg/controller/job/job_controller.go): the succeeded and
+    the failed pods that the Job status does not count yet."""
     assert job_ctx.uncounted is not None
-    job = job_ctx.job
-    finished: list[V1Pod] = []
-    for p in job_ctx.pods:
-        status = p.status
-        phase = status.phase if status is not None else None
-        if phase in (POD_SUCCEEDED, POD_FAILED) or p.metadata.deletion_timestamp is not None:
-            finished.append(p)
     succeeded_pods = get_valid_pods_with_filter(
-        job_ctx, job_ctx.uncounted.succeeded_uids(), _is_pod_succeeded, finished
+        job_ctx, job_ctx.uncounted.succeeded_uids(), lambda p: _phase(p) == api.POD_SUCCEEDED
     )
     failed_pods = get_valid_pods_with_filter(
-        job_ctx, job_ctx.uncounted.failed_uids(), lambda p: is_pod_failed(p, job), finished
+        job_ctx, job_ctx.uncounted.failed_uids(), lambda p: is_pod_failed(p, job_ctx.job)
     )
     return succeeded_pods, failed_pods
 
 
-def _is_pod_succeeded(p: V1Pod) -> bool:
-    status = p.status
-    return status is not None and status.phase == POD_SUCCEEDED
+def get_new_finished_pods_fast(job_ctx: SyncJobCtx) -> tuple[list[V1Pod], list[V1Pod]]:
+    """The same contract as ``get_new_finished_pods`` (just above), in one pass; ``sync_job``
+    calls this one.
+
+    Only a pod that succeeded, failed or is being deleted can pass either filter, and most
+    pods are running, so those are passed over first; the remaining checks are those of
+    ``get_valid_pods_with_filter``, inlined. The syncJob tables run through both versions.
+    """
+    assert job_ctx.uncounted is not None
+    job = job_ctx.job
+    uncounted_succeeded = job_ctx.uncounted.succeeded
+    uncounted_failed = job_ctx.uncounted.failed
+    expected_rm = job_ctx.expected_rm_finalizers
+    indexed = indexed_job_utils.is_indexed_job(job)
+    succeeded_pods: list[V1Pod] = []
+    failed_pods: list[V1Pod] = []
+    if len(job_ctx.active_pods) == len(job_ctx.pods):
+        # active_pods is the active subset of pods (SyncJobCtx): every pod is active, so
+        # none has finished or is being deleted.
+        return succeeded_pods, failed_pods
+    for p in job_ctx.pods:
+        status = p.status
+        phase = status.phase if status is not None else None
+        meta = p.metadata
+        if (
+            phase != api.POD_SUCCEEDED
+            and phase != api.POD_FAILED
+            and (meta is None or meta.deletion_timestamp is None)
+        ):
+            continue
+        finalizers = meta.finalizers if meta is not None else None
+        if not finalizers or api.JOB_TRACKING_FINALIZER not in finalizers:
+            continue
+        uid = meta.uid or ""
+        if uid in expected_rm:
+            continue
+        if indexed:
+            idx = indexed_job_utils.get_completion_index(meta.annotations)
+            if idx == indexed_job_utils.UNKNOWN_COMPLETION_INDEX or idx >= _deref(
+                job.spec.completions
+            ):
+                continue
+        if phase == api.POD_SUCCEEDED:
+            if uid not in uncounted_succeeded:
+                succeeded_pods.append(p)
+        elif uid not in uncounted_failed and is_pod_failed(p, job):
+            failed_pods.append(p)
+    return succeeded_pods, failed_pods
 
 
 def job_suspended(job: V1Job) -> bool:
@@ -2210,8 +2384,8 @@ def active_pods_for_removal(job: V1Job, pods: list[V1Pod], rm_at_least: int) -> 
     """
     rm: list[V1Pod] = []
     left: list[V1Pod]
-    if is_indexed_job(job):
-        rm, left = append_duplicated_index_pods_for_removal(
+    if indexed_job_utils.is_indexed_job(job):
+        rm, left = indexed_job_utils.append_duplicated_index_pods_for_removal(
             [], [], pods, _deref(job.spec.completions)
         )
     else:
@@ -2223,33 +2397,25 @@ def active_pods_for_removal(job: V1Job, pods: list[V1Pod], rm_at_least: int) -> 
 
 
 def get_valid_pods_with_filter(
-    job_ctx: SyncJobCtx,
-    uncounted: set[str] | None,
-    filter_fn: Callable[[V1Pod], bool],
-    pods: Sequence[V1Pod] | None = None,
+    job_ctx: SyncJobCtx, uncounted: set[str] | None, filter_fn: Callable[[V1Pod], bool]
 ) -> list[V1Pod]:
-    """Port of getValidPodsWithFilter: tracked, uncounted pods that pass ``filter_fn``.
-
-    For Indexed Jobs the pod also needs a completion index below completions. ``pods``
-    (default: ``job_ctx.pods``) lets a caller pass a subset it already narrowed down.
-    """
+    """Port of getValidPodsWithFilter (pkg/controller/job/job_controller.go): the pods that
+    still carry the tracking finalizer, are neither in ``uncounted`` nor awaiting finalizer
+    removal, have (for Indexed Jobs) an index below completions, and pass ``filter_fn``."""
     result: list[V1Pod] = []
-    expected_rm = job_ctx.expected_rm_finalizers
-    # One lookup per pod instead of two; usually both sets are empty.
-    excluded = uncounted | expected_rm if uncounted and expected_rm else uncounted or expected_rm
-    indexed = is_indexed_job(job_ctx.job)
-    completions = job_ctx.job.spec.completions
-    for p in job_ctx.pods if pods is None else pods:
-        # Pods without the finalizer were counted already or are in the uncounted lists.
-        meta = p.metadata
-        finalizers = meta.finalizers
-        if not finalizers or JOB_TRACKING_FINALIZER not in finalizers:
+    for p in job_ctx.pods:
+        # Without the finalizer a pod is counted already or sits in the uncounted lists.
+        if (
+            not has_job_tracking_finalizer(p)
+            or (uncounted is not None and _uid(p) in uncounted)
+            or _uid(p) in job_ctx.expected_rm_finalizers
+        ):
             continue
-        if excluded and (meta.uid or "") in excluded:
-            continue
-        if indexed:
-            idx = get_completion_index(meta.annotations)
-            if idx == UNKNOWN_COMPLETION_INDEX or idx >= _deref(completions):
+        if indexed_job_utils.is_indexed_job(job_ctx.job):
+            idx = indexed_job_utils.get_completion_index(_annotations(p))
+            if idx == indexed_job_utils.UNKNOWN_COMPLETION_INDEX or idx >= _deref(
+                job_ctx.job.spec.completions
+            ):
                 continue
         if filter_fn(p):
             result.append(p)
@@ -2258,22 +2424,22 @@ def get_valid_pods_with_filter(
 
 def get_completion_mode(job: V1Job) -> str:
     """Port of getCompletionMode: the completion mode label for metrics."""
-    if is_indexed_job(job):
-        return INDEXED_COMPLETION
-    return NON_INDEXED_COMPLETION
+    if indexed_job_utils.is_indexed_job(job):
+        return api.INDEXED_COMPLETION
+    return api.NON_INDEXED_COMPLETION
 
 
 def append_job_completion_finalizer_if_not_found(finalizers: list[str] | None) -> list[str]:
     """Port of appendJobCompletionFinalizerIfNotFound: ensure the tracking finalizer."""
     finalizers = list(finalizers or [])
-    if JOB_TRACKING_FINALIZER in finalizers:
+    if api.JOB_TRACKING_FINALIZER in finalizers:
         return finalizers
-    finalizers.append(JOB_TRACKING_FINALIZER)
+    finalizers.append(api.JOB_TRACKING_FINALIZER)
     return finalizers
 
 
 _REMOVE_TRACKING_FINALIZER_PATCH = json.dumps(
-    {"metadata": {"$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER]}},
+    {"metadata": {"$deleteFromPrimitiveList/finalizers": [api.JOB_TRACKING_FINALIZER]}},
     separators=(",", ":"),
 ).encode()
 
@@ -2345,26 +2511,21 @@ def ensure_job_condition_status(
                     conditions[i] = new_condition(c_type, status, reason, message, now)
                     return conditions, True
                 return conditions, False
-    if status != CONDITION_FALSE:
+    if status != api.CONDITION_FALSE:
         return [*(conditions or []), new_condition(c_type, status, reason, message, now)], True
     return conditions, False
 
 
 def is_pod_failed(p: V1Pod, job: V1Job) -> bool:
-    """Port of isPodFailed: Failed phase, or (unless only failed pods are replaced) a
-    terminating pod that has not succeeded, so orphans that never reach Failed count.
-
-    The pod is looked at before the Job's replacement policy: the answer is the same, and
-    most pods are running and not being deleted.
-    """
-    status = p.status
-    phase = status.phase if status is not None else None
-    if phase == POD_FAILED:
+    """Port of isPodFailed (pkg/controller/job/job_controller.go): the pod failed, or,
+    unless only failed pods are replaced, it is being deleted without having succeeded
+    (orphans that never reach Failed still count)."""
+    if _phase(p) == api.POD_FAILED:
         return True
-    meta = p.metadata
-    if meta is None or meta.deletion_timestamp is None or phase == POD_SUCCEEDED:
+    if only_replace_failed_pods(job):
         return False
-    return not only_replace_failed_pods(job)
+    # A deleted pod counts as failed.
+    return p.metadata.deletion_timestamp is not None and _phase(p) != api.POD_SUCCEEDED
 
 
 def find_condition_by_type(
@@ -2383,11 +2544,11 @@ def record_job_pod_finished(job: V1Job, old_counters: V1JobStatus) -> None:
     Indexed Jobs count succeeded indexes within completions, so scaling an elastic
     Job down does not count previously completed, now out-of-range indexes.
     """
-    completion_mode = completion_mode_str(job)
+    completion_mode = indexed_job_utils.completion_mode_str(job)
     status = job.status
     assert status is not None
     diff = 0
-    if is_indexed_job(job):
+    if indexed_job_utils.is_indexed_job(job):
         completions = _deref(job.spec.completions)
         if status.completed_indexes != old_counters.completed_indexes:
             diff = indexes_count(status.completed_indexes or "", completions) - indexes_count(
@@ -2397,7 +2558,7 @@ def record_job_pod_finished(job: V1Job, old_counters: V1JobStatus) -> None:
         _add(
             metrics.job_finished_indexes_total.labels(metrics.SUCCEEDED, backoff_limit_label), diff
         )
-        if has_backoff_limit_per_index(job) and status.failed_indexes != (
+        if indexed_job_utils.has_backoff_limit_per_index(job) and status.failed_indexes != (
             old_counters.failed_indexes
         ):
             failed_diff = indexes_count(status.failed_indexes, completions) - indexes_count(
@@ -2429,13 +2590,13 @@ def indexes_count(indexes_str: str | None, completions: int) -> int:
     """Port of indexesCount: how many indexes a status string lists."""
     if indexes_str is None:
         return 0
-    total: int = parse_indexes_from_string(indexes_str, completions).total()
+    total: int = indexed_job_utils.parse_indexes_from_string(indexes_str, completions).total()
     return total
 
 
 def backoff_limit_metrics_label(job: V1Job) -> str:
     """Port of backoffLimitMetricsLabel: "perIndex" or "global"."""
-    if has_backoff_limit_per_index(job):
+    if indexed_job_utils.has_backoff_limit_per_index(job):
         return "perIndex"
     return "global"
 
@@ -2449,22 +2610,25 @@ def record_job_pod_failure_policy_actions(
 
 
 def count_ready_pods(pods: Iterable[V1Pod]) -> int:
-    """Port of countReadyPods: pods with Ready=True.
+    """Port of countReadyPods (pkg/controller/job/job_controller.go): pods with Ready=True."""
+    cnt = 0
+    for p in pods:
+        if is_pod_ready(p):
+            cnt += 1
+    return cnt
 
-    Inlines podutil.IsPodReady (the first Ready condition decides): this runs over
-    every active pod on every sync.
-    """
+
+def count_ready_pods_fast(pods: Iterable[V1Pod]) -> int:
+    """The same contract as ``count_ready_pods`` (just above), with ``is_pod_ready`` inlined
+    (the first Ready condition decides); ``sync_job`` calls this one, over every active pod."""
     cnt = 0
     for p in pods:
         status = p.status
         if status is None:
             continue
-        conditions = status.conditions
-        if not conditions:
-            continue
-        for c in conditions:
-            if c.type == POD_READY:
-                if c.status == CONDITION_TRUE:
+        for c in status.conditions or ():
+            if c.type == api.POD_READY:
+                if c.status == api.CONDITION_TRUE:
                     cnt += 1
                 break
     return cnt
@@ -2475,7 +2639,7 @@ def only_replace_failed_pods(job: V1Job) -> bool:
 
     Then terminating pods are replaced only once they reach a terminal phase.
     """
-    return bool(job.spec.pod_replacement_policy == REPLACEMENT_POLICY_FAILED)
+    return bool(job.spec.pod_replacement_policy == api.FAILED)
 
 
 def record_job_pods_creation_total(
@@ -2483,8 +2647,8 @@ def record_job_pods_creation_total(
 ) -> None:
     """Port of recordJobPodsCreationTotal: job_pods_creation_total by reason."""
     reason = metrics.POD_CREATE_NEW
-    replacement_policy = job.spec.pod_replacement_policy or REPLACEMENT_POLICY_TERMINATING_OR_FAILED
-    if replacement_policy == REPLACEMENT_POLICY_FAILED and job_ctx.failed > 0:
+    replacement_policy = job.spec.pod_replacement_policy or api.TERMINATING_OR_FAILED
+    if replacement_policy == api.FAILED and job_ctx.failed > 0:
         reason = metrics.POD_RECREATE_FAILED
     elif job_ctx.failed > 0 or (job_ctx.terminating or 0) > 0:
         reason = metrics.POD_RECREATE_TERMINATING_OR_FAILED
@@ -2495,7 +2659,7 @@ def record_job_pods_creation_total(
 
 
 def managed_by_external_controller(
-    job_obj: V1Job, controller_name: str = JOB_CONTROLLER_NAME
+    job_obj: V1Job, controller_name: str = api.JOB_CONTROLLER_NAME
 ) -> str | None:
     """Port of managedByExternalController: the foreign manager's name, or None.
 
@@ -2505,7 +2669,7 @@ def managed_by_external_controller(
     """
     if features.DEFAULT_FEATURE_GATE.enabled(features.JOB_MANAGED_BY):
         managed_by = job_obj.spec.managed_by if job_obj.spec is not None else None
-        effective = managed_by if managed_by is not None else JOB_CONTROLLER_NAME
+        effective = managed_by if managed_by is not None else api.JOB_CONTROLLER_NAME
         if effective != controller_name:
             return effective
     return None

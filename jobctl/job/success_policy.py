@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kubernetes.client import V1Job, V1JobCondition, V1SuccessPolicy
 
-from jobctl.job.indexed_job_utils import OrderedIntervals, parse_indexes_from_string
+from jobctl.job import indexed_job_utils, job_controller
 
 # batch/v1 JobSuccessCriteriaMet condition type.
 JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
@@ -12,7 +12,9 @@ _CONDITION_TRUE = "True"
 
 
 def match_success_policy(
-    success_policy: V1SuccessPolicy | None, completions: int, succeeded_indexes: OrderedIntervals
+    success_policy: V1SuccessPolicy | None,
+    completions: int,
+    succeeded_indexes: indexed_job_utils.OrderedIntervals,
 ) -> tuple[str, bool]:
     """Port of matchSuccessPolicy: the first rule the succeeded indexes satisfy.
 
@@ -24,7 +26,9 @@ def match_success_policy(
     rules_matched_msg = "Matched rules at index"
     for index, rule in enumerate(success_policy.rules or []):
         if rule.succeeded_indexes is not None:
-            required_indexes = parse_indexes_from_string(rule.succeeded_indexes, completions)
+            required_indexes = indexed_job_utils.parse_indexes_from_string(
+                rule.succeeded_indexes, completions
+            )
             if len(required_indexes) == 0:
                 continue
             if match_succeeded_indexes_rule(
@@ -38,10 +42,10 @@ def match_success_policy(
 
 def has_success_criteria_met_condition(job: V1Job) -> V1JobCondition | None:
     """Port of hasSuccessCriteriaMetCondition: the Job's True SuccessCriteriaMet condition."""
-    from jobctl.job.job_controller import find_condition_by_type
-
     conditions = job.status.conditions if job.status is not None else None
-    success_criteria_met = find_condition_by_type(conditions, JOB_SUCCESS_CRITERIA_MET)
+    success_criteria_met = job_controller.find_condition_by_type(
+        conditions, JOB_SUCCESS_CRITERIA_MET
+    )
     if success_criteria_met is not None and success_criteria_met.status == _CONDITION_TRUE:
         return success_criteria_met
     return None
@@ -57,8 +61,8 @@ def is_success_criteria_met_condition(cond: V1JobCondition | None) -> bool:
 
 
 def match_succeeded_indexes_rule(
-    rule_indexes: OrderedIntervals,
-    succeeded_indexes: OrderedIntervals,
+    rule_indexes: indexed_job_utils.OrderedIntervals,
+    succeeded_indexes: indexed_job_utils.OrderedIntervals,
     succeeded_count: int | None,
 ) -> bool:
     """Port of matchSucceededIndexesRule: every rule index succeeded, or at least

@@ -87,36 +87,6 @@ def test_sync_with_every_pod_active_counts_uncounted_pods() -> None:
         assert result.created == [] and result.deleted == [] and result.patches == []
 
 
-def test_track_status_all_pods_active_hint_changes_nothing() -> None:
-    """track_job_status_and_remove_finalizers gives the same result with and without the
-    caller's word that every pod is active."""
-    outcomes = []
-    shared_job, pods = _all_active_job_and_pods()
-    for hint in (False, True):
-        job = shared_job.model_copy(deep=True)
-        with JobHarness() as h:
-            key = h.key(job)
-            assert job.status is not None
-            job_ctx = job_controller.SyncJobCtx(
-                job=job,
-                pods=pods,
-                active_pods=list(pods),
-                uncounted=job_controller.new_uncounted_terminated_pods(
-                    job.status.uncounted_terminated_pods
-                ),
-                terminating=0,
-                new_backoff_record=h.controller.pod_backoff_store.new_backoff_record(key, [], []),
-            )
-            h.controller.track_job_status_and_remove_finalizers(
-                job_ctx, False, all_pods_active=hint
-            )
-            outcomes.append(([status_view(s) for s in h.statuses], list(h.pod_control.patches)))
-    assert outcomes[0] == outcomes[1]
-    statuses, patches = outcomes[0]
-    assert [s["succeeded"] for s in statuses] == [1]
-    assert patches == []
-
-
 def test_managed_by_external_controller_name() -> None:
     job = new_job(1, 1, 6, "NonIndexed")
     assert managed_by_external_controller(job) is None
