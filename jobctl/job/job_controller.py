@@ -6,7 +6,17 @@ pods, counts finished pods through the ``batch.kubernetes.io/job-tracking`` fina
 live beside it in ``backoff_utils``, ``indexed_job_utils``, ``pod_failure_policy``,
 ``success_policy`` and ``tracking_utils``, as upstream.
 
-Definitions follow the Go file's order. Differences worth knowing:
+Definitions follow the Go file's order: the Controller class first, with its methods in
+Go order (Go interleaves a few plain funcs between them; here they wait below the class),
+then the other types and the funcs in Go order. Three quick twins sit right beneath the
+function they stand in for, with the same contract, and are what ``sync_job`` calls:
+``track_job_status_and_remove_finalizers_fast``, ``get_new_finished_pods_fast`` and
+``count_ready_pods_fast`` (the upstream syncJob tables run through both versions).
+``indexed_job_utils``, ``backoff_utils`` and ``success_policy`` belong to the same Go
+package and call back into this module: they are imported as module objects and their
+functions looked up when called, which makes the import cycle harmless.
+
+Differences worth knowing:
 
 * The constructor takes the ``spec.managedBy`` value the controller answers to
   (``controller_name``); upstream hard-codes ``kubernetes.io/job-controller``.
@@ -180,7 +190,8 @@ def _uid(obj: V1Pod | V1Job) -> str:
 
 
 def new_controller_ref(owner: V1Job, gvk: GroupVersionKind) -> V1OwnerReference:
-    """Port of metav1.NewControllerRef: a controlling, deletion-blocking owner reference."""
+    """Port of metav1.NewControllerRef (apimachinery pkg/apis/meta/v1/controller_ref.go):
+    a controlling, deletion-blocking owner reference."""
     meta = owner.metadata
     return V1OwnerReference(
         api_version=gvk.group_version(),
@@ -192,161 +203,9 @@ def new_controller_ref(owner: V1Job, gvk: GroupVersionKind) -> V1OwnerReference:
     )
 
 
-@dataclass
-class SyncJobCtx:
-    """Port of syncJobCtx: the per-sync state passed between the sync steps."""
-
-    job: V1Job
-    pods: list[V1Pod] = field(default_factory=list)
-    finished_condition: V1JobCondition | None = None
-    active_pods: list[V1Pod] = field(default_factory=list)
-    succeeded: int = 0
-    failed: int = 0
-    prev_succeeded_indexes: indexed_job_utils.OrderedIntervals = field(
-        default_factory=lambda: indexed_job_utils.OrderedIntervals()
-    )
-    succeeded_indexes: indexed_job_utils.OrderedIntervals = field(
-        default_factory=lambda: indexed_job_utils.OrderedIntervals()
-    )
-    failed_indexes: indexed_job_utils.OrderedIntervals | None = None
-    new_backoff_record: backoff_utils.BackoffRecord | None = None
-    expected_rm_finalizers: set[str] = field(default_factory=set)
-    uncounted: UncountedTerminatedPods | None = None
-    pods_with_delayed_deletion_per_index: dict[int, V1Pod] | None = None
-    terminating: int | None = None
-    ready: int = 0
-    # Set only for Jobs under workload scheduling (alpha, out of scope): always None.
-    pod_group: Any = None
-
-
-class OrphanPodKeyKind(enum.IntEnum):
-    """Port of orphanPodKeyKind: what an orphan queue key names."""
-
-    NAME = 0
-    SELECTOR = 1
-
-
-ORPHAN_POD_KEY_KIND_NAME = OrphanPodKeyKind.NAME
-ORPHAN_POD_KEY_KIND_SELECTOR = OrphanPodKeyKind.SELECTOR
-
-
-@dataclass(frozen=True)
-class OrphanPodKey:
-    """Port of orphanPodKey: one pod by name, or every pod a selector matches."""
-
-    kind: OrphanPodKeyKind
-    namespace: str
-    value: str
-
-
-JOB_GROUP_RESOURCE = GroupResource("batch", "jobs")
-POD_GROUP_RESOURCE = GroupResource("", "pods")
-
-
-def new_controller(
-    pod_informer: Any,
-    job_informer: Any,
-    kube_client: Interface,
-    controller_name: str = api.JOB_CONTROLLER_NAME,
-    registry: Any = None,
-) -> Controller:
-    """Port of NewController: a Job controller on the real clock.
-
-    ``controller_name`` is the ``spec.managedBy`` value this controller serves.
-    """
-    return new_controller_with_clock(
-        pod_informer, job_informer, kube_client, RealClock(), controller_name, registry
-    )
-
-
-def new_controller_with_clock(
-    pod_informer: Any,
-    job_informer: Any,
-    kube_client: Interface,
-    clock: Clock,
-    controller_name: str = api.JOB_CONTROLLER_NAME,
-    registry: Any = None,
-) -> Controller:
-    """Port of newControllerWithClock: wire queues, recorder, handlers and metrics.
-
-    ``registry`` is the prometheus registry the metrics are registered in (default:
-    the global one).
-    """
-    event_broadcaster = new_broadcaster()
-    jm = Controller(kube_client, clock, controller_name)
-
-    pod_write_callback: Callable[[V1Pod, V1OwnerReference | None], None] | None = None
-    if features.DEFAULT_FEATURE_GATE.enabled(features.STALE_CONTROLLER_CONSISTENCY_JOB):
-        consistency_store = new_consistency_store(
-            {
-                POD_GROUP_RESOURCE: pod_informer.informer().get_store(),
-                JOB_GROUP_RESOURCE: job_informer.informer().get_store(),
-            }
-        )
-
-        def pod_write_callback(pod: V1Pod, owner: V1OwnerReference | None) -> None:
-            if owner is None:
-                return
-            consistency_store.wrote_at(
-                (pod.metadata.namespace or "", owner.name),
-                owner.uid,
-                POD_GROUP_RESOURCE,
-                pod.metadata.resource_version or "",
-            )
-
-        jm.consistency_store = consistency_store
-
-    jm.broadcaster = event_broadcaster
-    jm.recorder = event_broadcaster.new_recorder("job-controller")
-    jm.pod_control = _new_real_pod_control(
-        kube_client, event_broadcaster.new_recorder("job-controller"), pod_write_callback
-    )
-
-    job_informer.informer().add_event_handler(
-        ResourceEventHandlerFuncs(
-            add_func=jm.add_job,
-            update_func=jm.update_job,
-            delete_func=jm.delete_job,
-        )
-    )
-    jm.job_lister = job_informer.lister()
-    jm.job_store_synced = job_informer.informer().has_synced
-
-    pod_informer.informer().add_event_handler(
-        ResourceEventHandlerFuncs(
-            add_func=jm.add_pod,
-            update_func=jm.update_pod,
-            delete_func=lambda obj: jm.delete_pod(obj, True),
-        )
-    )
-    jm.pod_store = pod_informer.lister()
-    jm.pod_store_synced = pod_informer.informer().has_synced
-
-    add_pod_controller_indexer(pod_informer.informer())
-    jm.pod_indexer = pod_informer.informer().get_indexer()
-
-    jm.update_status_handler = jm.update_job_status
-    jm.sync_handler = jm.sync_job
-
-    # Workload scheduling informers (alpha WorkloadWithJob) are out of scope.
-
-    if registry is None:
-        metrics.register()
-    else:
-        metrics.register(registry)
-    return jm
-
-
-def _new_real_pod_control(
-    kube_client: Interface,
-    recorder: EventRecorder,
-    on_write: Callable[[V1Pod, V1OwnerReference | None], None] | None,
-) -> PodControlInterface:
-    return RealPodControl(kube_client, recorder, on_write=on_write)
-
-
 class Controller:
-    """Port of Controller: keeps each Job's pods in line with its spec.
+    """Port of Controller (pkg/controller/job/job_controller.go): keeps each Job's pods in line with
+    its spec.
 
     The injectable members (``pod_control``, ``update_status_handler``,
     ``sync_handler``, ``pod_store_synced``, ``job_store_synced``) are what the unit
@@ -398,41 +257,9 @@ class Controller:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    # -- fan-out helper (Go: one goroutine per item, then wg.Wait) --
-
-    def _fan_out(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """Run ``fn`` over ``items`` concurrently and return the results in order.
-
-        Up to ``_FAN_OUT_WORKERS`` pool threads each take the next unclaimed item until
-        none is left, so one slow write delays only the items behind it on its thread.
-        """
-        n = len(items)
-        if n <= 1:
-            return [fn(item) for item in items]
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=_FAN_OUT_WORKERS, thread_name_prefix="job-controller-fan-out"
-                )
-            pool = self._pool
-        results: list[Any] = [None] * n
-        # next() on one shared itertools.count is atomic under the GIL.
-        claims = itertools.count()
-
-        def drain() -> None:
-            for i in claims:
-                if i >= n:
-                    return
-                results[i] = fn(items[i])
-
-        futures = [pool.submit(drain) for _ in range(min(n, _FAN_OUT_WORKERS))]
-        wait_futures(futures)
-        for future in futures:
-            future.result()
-        return cast(list[R], results)
-
     def run(self, stop: threading.Event, workers: int) -> None:
-        """Port of Controller.Run: start event recording, wait for caches, run workers.
+        """Port of Controller.Run (pkg/controller/job/job_controller.go): start event recording,
+        wait for caches, run workers.
 
         Blocks until ``stop`` is set, then shuts the queues down and joins the workers.
         """
@@ -471,7 +298,8 @@ class Controller:
                     self._pool = None
 
     def get_pod_jobs(self, pod: V1Pod) -> list[V1Job]:
-        """Port of Controller.getPodJobs: Jobs whose selector matches the pod."""
+        """Port of Controller.getPodJobs (pkg/controller/job/job_controller.go): Jobs whose selector
+        matches the pod."""
         try:
             jobs: list[V1Job] = self.job_lister.get_pod_jobs(pod)
         except Exception:
@@ -484,7 +312,8 @@ class Controller:
     def resolve_controller_ref(
         self, namespace: str, controller_ref: V1OwnerReference
     ) -> V1Job | None:
-        """Port of Controller.resolveControllerRef: the Job a controller ref points to.
+        """Port of Controller.resolveControllerRef (pkg/controller/job/job_controller.go): the Job a
+        controller ref points to.
 
         None when the kind is not Job, the Job is not cached, or its UID differs.
         """
@@ -499,7 +328,8 @@ class Controller:
         return job
 
     def add_pod(self, obj: V1Pod) -> None:
-        """Port of Controller.addPod: observe a creation and wake the owning Job."""
+        """Port of Controller.addPod (pkg/controller/job/job_controller.go): observe a creation and
+        wake the owning Job."""
         pod = obj
         record_finished_pod_with_tracking_finalizer(None, pod)
         if pod.metadata.deletion_timestamp is not None:
@@ -527,7 +357,8 @@ class Controller:
             self.enqueue_sync_job_batched(job)
 
     def update_pod(self, old: V1Pod, cur: V1Pod) -> None:
-        """Port of Controller.updatePod: wake the old and new owners of a changed pod."""
+        """Port of Controller.updatePod (pkg/controller/job/job_controller.go): wake the old and new
+        owners of a changed pod."""
         cur_pod = cur
         old_pod = old
         record_finished_pod_with_tracking_finalizer(old_pod, cur_pod)
@@ -580,7 +411,8 @@ class Controller:
                 self.enqueue_sync_job_batched(job)
 
     def delete_pod(self, obj: V1Pod | DeletedFinalStateUnknown, final: bool) -> None:
-        """Port of Controller.deletePod: observe a deletion and wake the owning Job.
+        """Port of Controller.deletePod (pkg/controller/job/job_controller.go): observe a deletion
+        and wake the owning Job.
 
         ``obj`` may be a tombstone. ``final`` is False when called for a pod that only
         got its deletion timestamp.
@@ -624,7 +456,8 @@ class Controller:
         self.enqueue_sync_job_batched(job)
 
     def add_job(self, obj: Any) -> None:
-        """Port of Controller.addJob: sync now; count Jobs left to other controllers."""
+        """Port of Controller.addJob (pkg/controller/job/job_controller.go): sync now; count Jobs
+        left to other controllers."""
         self.enqueue_sync_job_immediately(obj)
         if not isinstance(obj, V1Job):
             return
@@ -633,7 +466,8 @@ class Controller:
             metrics.job_by_external_controller_total.labels(controller_name).inc()
 
     def update_job(self, old: V1Job, cur: V1Job) -> None:
-        """Port of Controller.updateJob: batch status-only updates, re-arm the deadline."""
+        """Port of Controller.updateJob (pkg/controller/job/job_controller.go): batch status-only
+        updates, re-arm the deadline."""
         old_job = old
         cur_job = cur
         try:
@@ -668,7 +502,8 @@ class Controller:
                 )
 
     def delete_job(self, obj: V1Job | DeletedFinalStateUnknown) -> None:
-        """Port of Controller.deleteJob: sync, sweep the pods' finalizers, drop state."""
+        """Port of Controller.deleteJob (pkg/controller/job/job_controller.go): sync, sweep the
+        pods' finalizers, drop state."""
         self.enqueue_sync_job_immediately(obj)
         job_obj: V1Job
         if isinstance(obj, V1Job):
@@ -700,7 +535,8 @@ class Controller:
             logger.error("error removing backoff record %s", err)
 
     def enqueue_label_selector(self, job_obj: V1Job) -> None:
-        """Port of Controller.enqueueLabelSelector: queue a sweep of the Job's pods."""
+        """Port of Controller.enqueueLabelSelector (pkg/controller/job/job_controller.go): queue a
+        sweep of the Job's pods."""
         try:
             selector = label_selector_as_selector(job_obj.spec.selector)
         except Exception as err:
@@ -718,20 +554,24 @@ class Controller:
         )
 
     def enqueue_sync_job_immediately(self, obj: Any) -> None:
-        """Port of Controller.enqueueSyncJobImmediately: used for Job events."""
+        """Port of Controller.enqueueSyncJobImmediately (pkg/controller/job/job_controller.go): used
+        for Job events."""
         self.enqueue_sync_job_internal(obj, 0.0)
 
     def enqueue_sync_job_batched(self, obj: Any) -> None:
-        """Port of Controller.enqueueSyncJobBatched: pod events and status updates."""
+        """Port of Controller.enqueueSyncJobBatched (pkg/controller/job/job_controller.go): pod
+        events and status updates."""
         self.enqueue_sync_job_internal(obj, SYNC_JOB_BATCH_PERIOD)
 
     def enqueue_sync_job_with_delay(self, obj: Any, delay: float) -> None:
-        """Port of Controller.enqueueSyncJobWithDelay: never sooner than the batch period."""
+        """Port of Controller.enqueueSyncJobWithDelay (pkg/controller/job/job_controller.go): never
+        sooner than the batch period."""
         delay = max(delay, SYNC_JOB_BATCH_PERIOD)
         self.enqueue_sync_job_internal(obj, delay)
 
     def enqueue_sync_job_internal(self, obj: Any, delay: float) -> None:
-        """Port of Controller.enqueueSyncJobInternal: add the Job's key after ``delay``."""
+        """Port of Controller.enqueueSyncJobInternal (pkg/controller/job/job_controller.go): add the
+        Job's key after ``delay``."""
         try:
             key = KEY_FUNC(obj)
         except Exception as err:
@@ -741,7 +581,8 @@ class Controller:
         self.queue.add_after(key, delay)
 
     def enqueue_orphan_pod(self, obj: V1Pod, backoff: bool) -> None:
-        """Port of Controller.enqueueOrphanPod: queue one pod for finalizer cleanup."""
+        """Port of Controller.enqueueOrphanPod (pkg/controller/job/job_controller.go): queue one pod
+        for finalizer cleanup."""
         key = OrphanPodKey(
             ORPHAN_POD_KEY_KIND_NAME, obj.metadata.namespace or "", obj.metadata.name or ""
         )
@@ -751,12 +592,14 @@ class Controller:
             self.orphan_queue.add(key)
 
     def worker(self) -> None:
-        """Port of Controller.worker: process Job keys until the queue shuts down."""
+        """Port of Controller.worker (pkg/controller/job/job_controller.go): process Job keys until
+        the queue shuts down."""
         while self.process_next_work_item():
             pass
 
     def process_next_work_item(self) -> bool:
-        """Port of Controller.processNextWorkItem: sync one key; rate-limit on error."""
+        """Port of Controller.processNextWorkItem (pkg/controller/job/job_controller.go): sync one
+        key; rate-limit on error."""
         key, quit_ = self.queue.get()
         if quit_:
             return False
@@ -773,12 +616,14 @@ class Controller:
             self.queue.done(key)
 
     def orphan_worker(self) -> None:
-        """Port of Controller.orphanWorker: process orphan keys until shutdown."""
+        """Port of Controller.orphanWorker (pkg/controller/job/job_controller.go): process orphan
+        keys until shutdown."""
         while self.process_next_orphan_pod():
             pass
 
     def process_next_orphan_pod(self) -> bool:
-        """Port of Controller.processNextOrphanPod: one orphan key, rate-limited retry."""
+        """Port of Controller.processNextOrphanPod (pkg/controller/job/job_controller.go): one
+        orphan key, rate-limited retry."""
         key, quit_ = self.orphan_queue.get()
         if quit_:
             return False
@@ -795,7 +640,8 @@ class Controller:
             self.orphan_queue.done(key)
 
     def sync_orphan_pod(self, key: OrphanPodKey) -> None:
-        """Port of Controller.syncOrphanPod: drop the tracking finalizer of orphans."""
+        """Port of Controller.syncOrphanPod (pkg/controller/job/job_controller.go): drop the
+        tracking finalizer of orphans."""
         start_time = self.clock.now()
         try:
             if key.kind == ORPHAN_POD_KEY_KIND_NAME:
@@ -821,7 +667,8 @@ class Controller:
             )
 
     def sync_orphan_pods_by_selector(self, namespace: str, label_selector: str) -> None:
-        """Port of Controller.syncOrphanPodsBySelector: sweep the pods a selector matches."""
+        """Port of Controller.syncOrphanPodsBySelector (pkg/controller/job/job_controller.go): sweep
+        the pods a selector matches."""
         try:
             selector = parse_selector(label_selector)
         except Exception as err:
@@ -840,7 +687,8 @@ class Controller:
                 self.enqueue_orphan_pod(pod, True)
 
     def handle_single_orphan_pod(self, shared_pod: V1Pod) -> None:
-        """Port of Controller.handleSingleOrphanPod: remove the finalizer if still orphaned.
+        """Port of Controller.handleSingleOrphanPod (pkg/controller/job/job_controller.go): remove
+        the finalizer if still orphaned.
 
         Pods owned by something other than a batch/v1 Job, by a live Job, or by a Job
         another controller manages are left alone.
@@ -881,7 +729,8 @@ class Controller:
                     raise
 
     def get_pods_for_job(self, j: V1Job) -> list[V1Pod]:
-        """Port of Controller.getPodsForJob: the Job's pods, after adoption and release.
+        """Port of Controller.getPodsForJob (pkg/controller/job/job_controller.go): the Job's pods,
+        after adoption and release.
 
         Adopted pods get the tracking finalizer added on the API side; the returned
         copies carry it too. Other returned pods are the cache's objects.
@@ -1284,13 +1133,15 @@ class Controller:
             )
 
     def new_failure_condition(self, reason: str, message: str) -> V1JobCondition:
-        """Port of Controller.newFailureCondition: an interim FailureTarget condition."""
+        """Port of Controller.newFailureCondition (pkg/controller/job/job_controller.go): an interim
+        FailureTarget condition."""
         return new_condition(
             api.JOB_FAILURE_TARGET, api.CONDITION_TRUE, reason, message, self.clock.now()
         )
 
     def new_success_condition(self) -> V1JobCondition:
-        """Port of Controller.newSuccessCondition: SuccessCriteriaMet for completions."""
+        """Port of Controller.newSuccessCondition (pkg/controller/job/job_controller.go):
+        SuccessCriteriaMet for completions."""
         return new_condition(
             api.JOB_SUCCESS_CRITERIA_MET,
             api.CONDITION_TRUE,
@@ -1302,7 +1153,8 @@ class Controller:
     def delete_active_pods(
         self, job: V1Job, pods: Sequence[V1Pod]
     ) -> tuple[int, int, BaseException | None]:
-        """Port of Controller.deleteActivePods: DELETE every pod, keeping finalizers.
+        """Port of Controller.deleteActivePods (pkg/controller/job/job_controller.go): DELETE every
+        pod, keeping finalizers.
 
         trackJobStatusAndRemoveFinalizers drops the finalizers later. Returns the
         deleted ready pods, the deleted pods, and the first error.
@@ -1329,7 +1181,8 @@ class Controller:
     def delete_job_pods(
         self, job: V1Job, job_key: str, pods: Sequence[V1Pod]
     ) -> tuple[int, int, BaseException | None]:
-        """Port of Controller.deleteJobPods: drop the finalizer, then delete each pod.
+        """Port of Controller.deleteJobPods (pkg/controller/job/job_controller.go): drop the
+        finalizer, then delete each pod.
 
         Failed deletions are observed right away so expectations do not wait on them.
         """
@@ -1740,7 +1593,8 @@ class Controller:
         pod_failure_count_by_policy_action: dict[str, int],
         needs_flush: bool,
     ) -> tuple[V1Job, bool, BaseException | None]:
-        """Port of Controller.flushUncountedAndRemoveFinalizers.
+        """Port of Controller.flushUncountedAndRemoveFinalizers
+        (pkg/controller/job/job_controller.go).
 
         Writes the pending status (new uncounted UIDs and interim conditions), removes
         finalizers, moves the pods whose finalizer is gone into the counters, and writes
@@ -1798,7 +1652,8 @@ class Controller:
     def remove_tracking_finalizer_from_pods(
         self, job_key: str, pods: Sequence[V1Pod]
     ) -> tuple[list[bool], BaseException | None]:
-        """Port of Controller.removeTrackingFinalizerFromPods: patch the finalizer away.
+        """Port of Controller.removeTrackingFinalizerFromPods
+        (pkg/controller/job/job_controller.go): patch the finalizer away.
 
         Element i of the result says whether pod i lost its finalizer (a pod that is
         already gone counts as a success).
@@ -1835,7 +1690,8 @@ class Controller:
         return succeeded, error_from_channel(err_ch)
 
     def enact_job_finished(self, job_ctx: SyncJobCtx) -> bool:
-        """Port of Controller.enactJobFinished: set the final condition when it is time.
+        """Port of Controller.enactJobFinished (pkg/controller/job/job_controller.go): set the final
+        condition when it is time.
 
         Not before every finished pod is counted and no pod is terminating.
         """
@@ -1881,7 +1737,8 @@ class Controller:
         return True
 
     def record_job_finished(self, job: V1Job, finished_cond: V1JobCondition) -> bool:
-        """Port of Controller.recordJobFinished: events and jobs_finished_total."""
+        """Port of Controller.recordJobFinished (pkg/controller/job/job_controller.go): events and
+        jobs_finished_total."""
         completion_mode = get_completion_mode(job)
         status = job.status
         assert status is not None
@@ -1909,7 +1766,8 @@ class Controller:
         return True
 
     def past_active_deadline(self, job: V1Job) -> bool:
-        """Port of Controller.pastActiveDeadline: active at least activeDeadlineSeconds.
+        """Port of Controller.pastActiveDeadline (pkg/controller/job/job_controller.go): active at
+        least activeDeadlineSeconds.
 
         Never true while the Job is suspended.
         """
@@ -1926,7 +1784,8 @@ class Controller:
         return duration >= allowed_duration
 
     def manage_job(self, job: V1Job, job_ctx: SyncJobCtx) -> tuple[int, str, BaseException | None]:
-        """Port of Controller.manageJob: create or delete pods towards the wanted count.
+        """Port of Controller.manageJob (pkg/controller/job/job_controller.go): create or delete
+        pods towards the wanted count.
 
         Deletions take precedence over creations; creations honour the pod failure
         backoff and go out in slow-start batches. Does not modify ``active_pods``.
@@ -2119,7 +1978,8 @@ class Controller:
     def get_pod_creation_info_for_independent_indexes(
         self, indexes_to_add: Iterable[int], pods_with_delayed_deletion_per_index: dict[int, V1Pod]
     ) -> tuple[list[int], float]:
-        """Port of Controller.getPodCreationInfoForIndependentIndexes.
+        """Port of Controller.getPodCreationInfoForIndependentIndexes
+        (pkg/controller/job/job_controller.go).
 
         Returns the indexes whose per-index backoff has passed; if there are none, the
         shortest remaining backoff among the others.
@@ -2147,7 +2007,8 @@ class Controller:
         )
 
     def update_job_status(self, job: V1Job) -> V1Job:
-        """Port of Controller.updateJobStatus: UpdateStatus, noting the written version."""
+        """Port of Controller.updateJobStatus (pkg/controller/job/job_controller.go): UpdateStatus,
+        noting the written version."""
         namespace = job.metadata.namespace or ""
         updated = self.kube_client.batch_v1().jobs(namespace).update_status(job)
         self.consistency_store.wrote_at(
@@ -2162,9 +2023,201 @@ class Controller:
         """``managed_by_external_controller`` against this controller's name."""
         return managed_by_external_controller(job_obj, self.controller_name)
 
+    # -- fan-out helper (Go: one goroutine per item, then wg.Wait) --
+
+    def _fan_out(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """Run ``fn`` over ``items`` concurrently and return the results in order.
+
+        Up to ``_FAN_OUT_WORKERS`` pool threads each take the next unclaimed item until
+        none is left, so one slow write delays only the items behind it on its thread.
+        """
+        n = len(items)
+        if n <= 1:
+            return [fn(item) for item in items]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=_FAN_OUT_WORKERS, thread_name_prefix="job-controller-fan-out"
+                )
+            pool = self._pool
+        results: list[Any] = [None] * n
+        # next() on one shared itertools.count is atomic under the GIL.
+        claims = itertools.count()
+
+        def drain() -> None:
+            for i in claims:
+                if i >= n:
+                    return
+                results[i] = fn(items[i])
+
+        futures = [pool.submit(drain) for _ in range(min(n, _FAN_OUT_WORKERS))]
+        wait_futures(futures)
+        for future in futures:
+            future.result()
+        return cast(list[R], results)
+
+
+@dataclass
+class SyncJobCtx:
+    """Port of syncJobCtx (pkg/controller/job/job_controller.go): the per-sync state passed between
+    the sync steps."""
+
+    job: V1Job
+    pods: list[V1Pod] = field(default_factory=list)
+    finished_condition: V1JobCondition | None = None
+    active_pods: list[V1Pod] = field(default_factory=list)
+    succeeded: int = 0
+    failed: int = 0
+    prev_succeeded_indexes: indexed_job_utils.OrderedIntervals = field(
+        default_factory=lambda: indexed_job_utils.OrderedIntervals()
+    )
+    succeeded_indexes: indexed_job_utils.OrderedIntervals = field(
+        default_factory=lambda: indexed_job_utils.OrderedIntervals()
+    )
+    failed_indexes: indexed_job_utils.OrderedIntervals | None = None
+    new_backoff_record: backoff_utils.BackoffRecord | None = None
+    expected_rm_finalizers: set[str] = field(default_factory=set)
+    uncounted: UncountedTerminatedPods | None = None
+    pods_with_delayed_deletion_per_index: dict[int, V1Pod] | None = None
+    terminating: int | None = None
+    ready: int = 0
+    # Set only for Jobs under workload scheduling (alpha, out of scope): always None.
+    pod_group: Any = None
+
+
+class OrphanPodKeyKind(enum.IntEnum):
+    """Port of orphanPodKeyKind (pkg/controller/job/job_controller.go): what an orphan queue key
+    names."""
+
+    NAME = 0
+    SELECTOR = 1
+
+
+ORPHAN_POD_KEY_KIND_NAME = OrphanPodKeyKind.NAME
+ORPHAN_POD_KEY_KIND_SELECTOR = OrphanPodKeyKind.SELECTOR
+
+
+@dataclass(frozen=True)
+class OrphanPodKey:
+    """Port of orphanPodKey (pkg/controller/job/job_controller.go): one pod by name, or every pod a
+    selector matches."""
+
+    kind: OrphanPodKeyKind
+    namespace: str
+    value: str
+
+
+JOB_GROUP_RESOURCE = GroupResource("batch", "jobs")
+POD_GROUP_RESOURCE = GroupResource("", "pods")
+
+
+def new_controller(
+    pod_informer: Any,
+    job_informer: Any,
+    kube_client: Interface,
+    controller_name: str = api.JOB_CONTROLLER_NAME,
+    registry: Any = None,
+) -> Controller:
+    """Port of NewController (pkg/controller/job/job_controller.go): a Job controller on the real
+    clock.
+
+    ``controller_name`` is the ``spec.managedBy`` value this controller serves.
+    """
+    return new_controller_with_clock(
+        pod_informer, job_informer, kube_client, RealClock(), controller_name, registry
+    )
+
+
+def new_controller_with_clock(
+    pod_informer: Any,
+    job_informer: Any,
+    kube_client: Interface,
+    clock: Clock,
+    controller_name: str = api.JOB_CONTROLLER_NAME,
+    registry: Any = None,
+) -> Controller:
+    """Port of newControllerWithClock (pkg/controller/job/job_controller.go): wire queues, recorder,
+    handlers and metrics.
+
+    ``registry`` is the prometheus registry the metrics are registered in (default:
+    the global one).
+    """
+    event_broadcaster = new_broadcaster()
+    jm = Controller(kube_client, clock, controller_name)
+
+    pod_write_callback: Callable[[V1Pod, V1OwnerReference | None], None] | None = None
+    if features.DEFAULT_FEATURE_GATE.enabled(features.STALE_CONTROLLER_CONSISTENCY_JOB):
+        consistency_store = new_consistency_store(
+            {
+                POD_GROUP_RESOURCE: pod_informer.informer().get_store(),
+                JOB_GROUP_RESOURCE: job_informer.informer().get_store(),
+            }
+        )
+
+        def pod_write_callback(pod: V1Pod, owner: V1OwnerReference | None) -> None:
+            if owner is None:
+                return
+            consistency_store.wrote_at(
+                (pod.metadata.namespace or "", owner.name),
+                owner.uid,
+                POD_GROUP_RESOURCE,
+                pod.metadata.resource_version or "",
+            )
+
+        jm.consistency_store = consistency_store
+
+    jm.broadcaster = event_broadcaster
+    jm.recorder = event_broadcaster.new_recorder("job-controller")
+    jm.pod_control = _new_real_pod_control(
+        kube_client, event_broadcaster.new_recorder("job-controller"), pod_write_callback
+    )
+
+    job_informer.informer().add_event_handler(
+        ResourceEventHandlerFuncs(
+            add_func=jm.add_job,
+            update_func=jm.update_job,
+            delete_func=jm.delete_job,
+        )
+    )
+    jm.job_lister = job_informer.lister()
+    jm.job_store_synced = job_informer.informer().has_synced
+
+    pod_informer.informer().add_event_handler(
+        ResourceEventHandlerFuncs(
+            add_func=jm.add_pod,
+            update_func=jm.update_pod,
+            delete_func=lambda obj: jm.delete_pod(obj, True),
+        )
+    )
+    jm.pod_store = pod_informer.lister()
+    jm.pod_store_synced = pod_informer.informer().has_synced
+
+    add_pod_controller_indexer(pod_informer.informer())
+    jm.pod_indexer = pod_informer.informer().get_indexer()
+
+    jm.update_status_handler = jm.update_job_status
+    jm.sync_handler = jm.sync_job
+
+    # Workload scheduling informers (alpha WorkloadWithJob) are out of scope.
+
+    if registry is None:
+        metrics.register()
+    else:
+        metrics.register(registry)
+    return jm
+
+
+def _new_real_pod_control(
+    kube_client: Interface,
+    recorder: EventRecorder,
+    on_write: Callable[[V1Pod, V1OwnerReference | None], None] | None,
+) -> PodControlInterface:
+    return RealPodControl(kube_client, recorder, on_write=on_write)
+
 
 def _until(stop: threading.Event, fn: Callable[[], None], period: float) -> None:
-    """Port of wait.UntilWithContext: run ``fn`` every ``period`` until ``stop``."""
+    """Port of wait.UntilWithContext (apimachinery pkg/util/wait/backoff.go): run ``fn`` every
+    ``period`` until ``stop``."""
     while not stop.is_set():
         try:
             fn()
@@ -2174,7 +2227,8 @@ def _until(stop: threading.Event, fn: Callable[[], None], period: float) -> None
 
 
 def non_ignored_failed_pods_count(job_ctx: SyncJobCtx, failed_pods: Sequence[V1Pod]) -> int:
-    """Port of nonIgnoredFailedPodsCount: failed pods minus those an Ignore rule matches."""
+    """Port of nonIgnoredFailedPodsCount (pkg/controller/job/job_controller.go): failed pods minus
+    those an Ignore rule matches."""
     result = len(failed_pods)
     policy = job_ctx.job.spec.pod_failure_policy
     if policy is not None:
@@ -2186,7 +2240,8 @@ def non_ignored_failed_pods_count(job_ctx: SyncJobCtx, failed_pods: Sequence[V1P
 
 
 def can_remove_finalizer(job_ctx: SyncJobCtx, pod: V1Pod, consider_pod_failed: bool) -> bool:
-    """Port of canRemoveFinalizer: may the pod's tracking finalizer go now?
+    """Port of canRemoveFinalizer (pkg/controller/job/job_controller.go): may the pod's tracking
+    finalizer go now?
 
     Yes when the Job is being deleted or finishing, or the pod succeeded; for a failed
     pod, unless it is the one kept to hand its index failure count to a replacement.
@@ -2219,7 +2274,8 @@ def can_remove_finalizer(job_ctx: SyncJobCtx, pod: V1Pod, consider_pod_failed: b
 def clean_uncounted_pods_without_finalizers(
     status: V1JobStatus, uids_with_finalizer: set[str]
 ) -> bool:
-    """Port of cleanUncountedPodsWithoutFinalizers: count UIDs whose finalizer is gone.
+    """Port of cleanUncountedPodsWithoutFinalizers (pkg/controller/job/job_controller.go): count
+    UIDs whose finalizer is gone.
 
     Returns whether the status changed.
     """
@@ -2244,7 +2300,8 @@ def clean_uncounted_pods_without_finalizers(
 
 
 def filter_in_uncounted_uids(uncounted: Iterable[str], include: set[str]) -> list[str] | None:
-    """Port of filterInUncountedUIDs: the UIDs in ``include`` (None when empty, as Go's nil)."""
+    """Port of filterInUncountedUIDs (pkg/controller/job/job_controller.go): the UIDs in ``include``
+    (None when empty, as Go's nil)."""
     new_uncounted = [uid for uid in uncounted if uid in include]
     return new_uncounted or None
 
@@ -2252,14 +2309,16 @@ def filter_in_uncounted_uids(uncounted: Iterable[str], include: set[str]) -> lis
 def new_failed_condition_for_failure_target(
     condition: V1JobCondition, now: datetime
 ) -> V1JobCondition:
-    """Port of newFailedConditionForFailureTarget: Failed, same reason and message."""
+    """Port of newFailedConditionForFailureTarget (pkg/controller/job/job_controller.go): Failed,
+    same reason and message."""
     return new_condition(
         api.JOB_FAILED, api.CONDITION_TRUE, condition.reason or "", condition.message or "", now
     )
 
 
 def past_backoff_limit_on_failure(job: V1Job, pods: Sequence[V1Pod]) -> bool:
-    """Port of pastBackoffLimitOnFailure: container restarts against backoffLimit.
+    """Port of pastBackoffLimitOnFailure (pkg/controller/job/job_controller.go): container restarts
+    against backoffLimit.
 
     Only for restartPolicy OnFailure; sums restarts of running and pending pods.
     """
@@ -2283,7 +2342,8 @@ def past_backoff_limit_on_failure(job: V1Job, pods: Sequence[V1Pod]) -> bool:
 def new_condition(
     condition_type: str, status: str, reason: str, message: str, now: datetime
 ) -> V1JobCondition:
-    """Port of newCondition: a Job condition probed and transitioned at ``now``."""
+    """Port of newCondition (pkg/controller/job/job_controller.go): a Job condition probed and
+    transitioned at ``now``."""
     return V1JobCondition(
         type=condition_type,
         status=status,
@@ -2295,7 +2355,8 @@ def new_condition(
 
 
 def get_fail_job_message(job: V1Job, pods: Iterable[V1Pod]) -> str | None:
-    """Port of getFailJobMessage: the message of the first FailJob rule a failed pod hits."""
+    """Port of getFailJobMessage (pkg/controller/job/job_controller.go): the message of the first
+    FailJob rule a failed pod hits."""
     policy = job.spec.pod_failure_policy
     if policy is None:
         return None
@@ -2371,12 +2432,13 @@ def get_new_finished_pods_fast(job_ctx: SyncJobCtx) -> tuple[list[V1Pod], list[V
 
 
 def job_suspended(job: V1Job) -> bool:
-    """Port of jobSuspended: is spec.suspend true?"""
+    """Port of jobSuspended (pkg/controller/job/job_controller.go): is spec.suspend true?"""
     return bool(job.spec.suspend)
 
 
 def active_pods_for_removal(job: V1Job, pods: list[V1Pod], rm_at_least: int) -> list[V1Pod]:
-    """Port of activePodsForRemoval: the pods to delete first.
+    """Port of activePodsForRemoval (pkg/controller/job/job_controller.go): the pods to delete
+    first.
 
     For Indexed Jobs, pods with a repeated, invalid or missing index; then, up to
     ``rm_at_least``, the earliest-stage pods (not ready, unscheduled, pending first).
@@ -2423,14 +2485,16 @@ def get_valid_pods_with_filter(
 
 
 def get_completion_mode(job: V1Job) -> str:
-    """Port of getCompletionMode: the completion mode label for metrics."""
+    """Port of getCompletionMode (pkg/controller/job/job_controller.go): the completion mode label
+    for metrics."""
     if indexed_job_utils.is_indexed_job(job):
         return api.INDEXED_COMPLETION
     return api.NON_INDEXED_COMPLETION
 
 
 def append_job_completion_finalizer_if_not_found(finalizers: list[str] | None) -> list[str]:
-    """Port of appendJobCompletionFinalizerIfNotFound: ensure the tracking finalizer."""
+    """Port of appendJobCompletionFinalizerIfNotFound (pkg/controller/job/job_controller.go): ensure
+    the tracking finalizer."""
     finalizers = list(finalizers or [])
     if api.JOB_TRACKING_FINALIZER in finalizers:
         return finalizers
@@ -2445,7 +2509,8 @@ _REMOVE_TRACKING_FINALIZER_PATCH = json.dumps(
 
 
 def remove_tracking_finalizer_patch(pod: V1Pod) -> bytes | None:
-    """Port of removeTrackingFinalizerPatch: strategic-merge patch dropping the finalizer.
+    """Port of removeTrackingFinalizerPatch (pkg/controller/job/job_controller.go): strategic-merge
+    patch dropping the finalizer.
 
     None when the pod does not carry it.
     """
@@ -2456,31 +2521,34 @@ def remove_tracking_finalizer_patch(pod: V1Pod) -> bytes | None:
 
 @dataclass
 class UncountedTerminatedPods:
-    """Port of uncountedTerminatedPods: the status's uncounted UIDs as sets."""
+    """Port of uncountedTerminatedPods (pkg/controller/job/job_controller.go): the status's
+    uncounted UIDs as sets."""
 
     succeeded: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
 
     def succeeded_uids(self) -> set[str]:
-        """Port of uncountedTerminatedPods.Succeeded."""
+        """Port of uncountedTerminatedPods.Succeeded (pkg/controller/job/job_controller.go)."""
         return self.succeeded
 
     def failed_uids(self) -> set[str]:
-        """Port of uncountedTerminatedPods.Failed."""
+        """Port of uncountedTerminatedPods.Failed (pkg/controller/job/job_controller.go)."""
         return self.failed
 
 
 def new_uncounted_terminated_pods(
     in_: V1UncountedTerminatedPods | None,
 ) -> UncountedTerminatedPods:
-    """Port of newUncountedTerminatedPods: sets from the status lists."""
+    """Port of newUncountedTerminatedPods (pkg/controller/job/job_controller.go): sets from the
+    status lists."""
     if in_ is None:
         return UncountedTerminatedPods()
     return UncountedTerminatedPods(succeeded=set(in_.succeeded or ()), failed=set(in_.failed or ()))
 
 
 def error_from_channel(err_ch: _queue.SimpleQueue[BaseException]) -> BaseException | None:
-    """Port of errorFromChannel: the first queued error, without blocking."""
+    """Port of errorFromChannel (pkg/controller/job/job_controller.go): the first queued error,
+    without blocking."""
     try:
         return err_ch.get_nowait()
     except _queue.Empty:
@@ -2495,7 +2563,8 @@ def ensure_job_condition_status(
     message: str,
     now: datetime,
 ) -> tuple[list[V1JobCondition] | None, bool]:
-    """Port of ensureJobConditionStatus: set a condition; report whether anything changed.
+    """Port of ensureJobConditionStatus (pkg/controller/job/job_controller.go): set a condition;
+    report whether anything changed.
 
     An existing condition of the type is replaced when status, reason or message differ;
     a missing one is appended unless its status would be False.
@@ -2531,7 +2600,8 @@ def is_pod_failed(p: V1Pod, job: V1Job) -> bool:
 def find_condition_by_type(
     conditions: Sequence[V1JobCondition] | None, c_type: str
 ) -> V1JobCondition | None:
-    """Port of findConditionByType: the first condition of a type."""
+    """Port of findConditionByType (pkg/controller/job/job_controller.go): the first condition of a
+    type."""
     for condition in conditions or ():
         if condition.type == c_type:
             return condition
@@ -2539,7 +2609,8 @@ def find_condition_by_type(
 
 
 def record_job_pod_finished(job: V1Job, old_counters: V1JobStatus) -> None:
-    """Port of recordJobPodFinished: the job_pods_finished_total family of metrics.
+    """Port of recordJobPodFinished (pkg/controller/job/job_controller.go): the
+    job_pods_finished_total family of metrics.
 
     Indexed Jobs count succeeded indexes within completions, so scaling an elastic
     Job down does not count previously completed, now out-of-range indexes.
@@ -2587,7 +2658,8 @@ def _add(counter: Any, value: float) -> None:
 
 
 def indexes_count(indexes_str: str | None, completions: int) -> int:
-    """Port of indexesCount: how many indexes a status string lists."""
+    """Port of indexesCount (pkg/controller/job/job_controller.go): how many indexes a status string
+    lists."""
     if indexes_str is None:
         return 0
     total: int = indexed_job_utils.parse_indexes_from_string(indexes_str, completions).total()
@@ -2595,7 +2667,8 @@ def indexes_count(indexes_str: str | None, completions: int) -> int:
 
 
 def backoff_limit_metrics_label(job: V1Job) -> str:
-    """Port of backoffLimitMetricsLabel: "perIndex" or "global"."""
+    """Port of backoffLimitMetricsLabel (pkg/controller/job/job_controller.go): "perIndex" or
+    "global"."""
     if indexed_job_utils.has_backoff_limit_per_index(job):
         return "perIndex"
     return "global"
@@ -2604,7 +2677,8 @@ def backoff_limit_metrics_label(job: V1Job) -> str:
 def record_job_pod_failure_policy_actions(
     pod_failure_count_by_policy_action: dict[str, int],
 ) -> None:
-    """Port of recordJobPodFailurePolicyActions: pod_failures_handled_by_failure_policy."""
+    """Port of recordJobPodFailurePolicyActions (pkg/controller/job/job_controller.go):
+    pod_failures_handled_by_failure_policy."""
     for action, count in pod_failure_count_by_policy_action.items():
         metrics.pod_failures_handled_by_failure_policy.labels(action).inc(count)
 
@@ -2635,7 +2709,8 @@ def count_ready_pods_fast(pods: Iterable[V1Pod]) -> int:
 
 
 def only_replace_failed_pods(job: V1Job) -> bool:
-    """Port of onlyReplaceFailedPods: podReplacementPolicy is Failed.
+    """Port of onlyReplaceFailedPods (pkg/controller/job/job_controller.go): podReplacementPolicy is
+    Failed.
 
     Then terminating pods are replaced only once they reach a terminal phase.
     """
@@ -2645,7 +2720,8 @@ def only_replace_failed_pods(job: V1Job) -> bool:
 def record_job_pods_creation_total(
     job: V1Job, job_ctx: SyncJobCtx, succeeded: int, failed: int
 ) -> None:
-    """Port of recordJobPodsCreationTotal: job_pods_creation_total by reason."""
+    """Port of recordJobPodsCreationTotal (pkg/controller/job/job_controller.go):
+    job_pods_creation_total by reason."""
     reason = metrics.POD_CREATE_NEW
     replacement_policy = job.spec.pod_replacement_policy or api.TERMINATING_OR_FAILED
     if replacement_policy == api.FAILED and job_ctx.failed > 0:
@@ -2661,7 +2737,8 @@ def record_job_pods_creation_total(
 def managed_by_external_controller(
     job_obj: V1Job, controller_name: str = api.JOB_CONTROLLER_NAME
 ) -> str | None:
-    """Port of managedByExternalController: the foreign manager's name, or None.
+    """Port of managedByExternalController (pkg/controller/job/job_controller.go): the foreign
+    manager's name, or None.
 
     Upstream compares spec.managedBy with ``kubernetes.io/job-controller``; here the
     comparison is with ``controller_name``, and an unset managedBy stands for the

@@ -16,7 +16,8 @@ def match_success_policy(
     completions: int,
     succeeded_indexes: indexed_job_utils.OrderedIntervals,
 ) -> tuple[str, bool]:
-    """Port of matchSuccessPolicy: the first rule the succeeded indexes satisfy.
+    """Port of matchSuccessPolicy (pkg/controller/job/success_policy.go): the first rule the
+    succeeded indexes satisfy.
 
     Returns ``("Matched rules at index <i>", True)`` for the first satisfied rule, or
     ``("", False)``. Rules whose ``succeededIndexes`` does not parse to any index are skipped.
@@ -41,7 +42,8 @@ def match_success_policy(
 
 
 def has_success_criteria_met_condition(job: V1Job) -> V1JobCondition | None:
-    """Port of hasSuccessCriteriaMetCondition: the Job's True SuccessCriteriaMet condition."""
+    """Port of hasSuccessCriteriaMetCondition (pkg/controller/job/success_policy.go): the Job's True
+    SuccessCriteriaMet condition."""
     conditions = job.status.conditions if job.status is not None else None
     success_criteria_met = job_controller.find_condition_by_type(
         conditions, JOB_SUCCESS_CRITERIA_MET
@@ -52,7 +54,8 @@ def has_success_criteria_met_condition(job: V1Job) -> V1JobCondition | None:
 
 
 def is_success_criteria_met_condition(cond: V1JobCondition | None) -> bool:
-    """Port of isSuccessCriteriaMetCondition: a True SuccessCriteriaMet condition."""
+    """Port of isSuccessCriteriaMetCondition (pkg/controller/job/success_policy.go): a True
+    SuccessCriteriaMet condition."""
     return (
         cond is not None
         and cond.type == JOB_SUCCESS_CRITERIA_MET
@@ -65,8 +68,9 @@ def match_succeeded_indexes_rule(
     succeeded_indexes: indexed_job_utils.OrderedIntervals,
     succeeded_count: int | None,
 ) -> bool:
-    """Port of matchSucceededIndexesRule: every rule index succeeded, or at least
-    ``succeeded_count`` of them did. Walks both interval lists once, summing overlaps."""
+    """Port of matchSucceededIndexesRule (pkg/controller/job/success_policy.go): every rule index
+    succeeded, or at least ``succeeded_count`` of them did. Walks both interval lists once,
+    summing overlaps."""
     contains = succeeded_pointer = rule_pointer = 0
     while rule_pointer < len(rule_indexes) and succeeded_pointer < len(succeeded_indexes):
         rule = rule_indexes[rule_pointer]

@@ -10,7 +10,8 @@ _CONDITION_TRUE = "True"
 
 
 def finished_condition(job: V1Job) -> tuple[bool, str]:
-    """Port of FinishedCondition: whether the Job ended, and the True Complete/Failed type.
+    """Port of FinishedCondition (pkg/controller/job/util/utils.go): whether the Job ended, and the
+    True Complete/Failed type.
 
     Returns ``(False, "")`` when neither condition is True.
     """
@@ -22,12 +23,14 @@ def finished_condition(job: V1Job) -> tuple[bool, str]:
 
 
 def is_job_finished(job: V1Job) -> bool:
-    """Port of IsJobFinished: the Job completed or failed, either way."""
+    """Port of IsJobFinished (pkg/controller/job/util/utils.go): the Job completed or failed, either
+    way."""
     finished, _ = finished_condition(job)
     return finished
 
 
 def is_job_succeeded(job: V1Job) -> bool:
-    """Port of IsJobSucceeded: the Job has a True Complete condition."""
+    """Port of IsJobSucceeded (pkg/controller/job/util/utils.go): the Job has a True Complete
+    condition."""
     conditions = job.status.conditions if job.status is not None else None
     return any(c.type == _JOB_COMPLETE and c.status == _CONDITION_TRUE for c in conditions or [])
