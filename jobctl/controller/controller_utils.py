@@ -46,14 +46,17 @@ from jobctl.client.errors import NAMESPACE_TERMINATING_CAUSE, has_status_cause, 
 from jobctl.client.interface import STRATEGIC_MERGE_PATCH, DeleteOptions, Interface
 from jobctl.informers.controller import deletion_handling_meta_namespace_key_func
 from jobctl.informers.index import Indexer, Indexers
-from jobctl.k8s_libs.pod_util import (
+from jobctl.k8s_libs.api import (
     CONDITION_TRUE,
+    CONTAINER_RESTART_POLICY_ALWAYS,
     POD_FAILED,
     POD_PENDING,
     POD_READY,
     POD_RUNNING,
     POD_SUCCEEDED,
     POD_UNKNOWN,
+)
+from jobctl.k8s_libs.pod_util import (
     is_pod_ready,
     is_pod_terminal,
 )
@@ -73,8 +76,6 @@ KEY_FUNC = deletion_handling_meta_namespace_key_func
 
 _POD_PHASE_TO_ORDINAL = {POD_PENDING: 0, POD_UNKNOWN: 1, POD_RUNNING: 2}
 
-# core/v1 ContainerRestartPolicyAlways: marks an init container as a sidecar.
-_CONTAINER_RESTART_POLICY_ALWAYS = "Always"
 
 # Port of ResyncPeriodFunc: how long until the next informer resync, in seconds.
 ResyncPeriodFunc = Callable[[], float]
@@ -567,7 +568,7 @@ def max_container_restarts(pod: V1Pod) -> tuple[int, int]:
         regular_restarts = max(regular_restarts, cs.restart_count)
     names: set[str] = set()
     for c in (pod.spec.init_containers if pod.spec is not None else None) or []:
-        if c.restart_policy == _CONTAINER_RESTART_POLICY_ALWAYS:
+        if c.restart_policy == CONTAINER_RESTART_POLICY_ALWAYS:
             names.add(c.name)
     for cs in (status.init_container_statuses if status is not None else None) or []:
         if cs.name in names:

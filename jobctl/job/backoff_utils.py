@@ -17,14 +17,15 @@ from kubernetes.client import V1ContainerStatus, V1Pod
 
 from jobctl.informers.store import Store, new_store
 from jobctl.job import indexed_job_utils
+from jobctl.k8s_libs.api import (
+    CONDITION_FALSE,
+    CONTAINER_RESTART_POLICY_ALWAYS,
+    POD_READY,
+)
 from jobctl.k8s_libs.clock import PassiveClock
 
 # Go's zero time.Time, what a pod without creation timestamp reports as finish time.
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
-
-_POD_READY = "Ready"
-_CONDITION_FALSE = "False"
-_CONTAINER_RESTART_POLICY_ALWAYS = "Always"
 
 
 @dataclass
@@ -175,7 +176,7 @@ def get_finish_time_from_containers(p: V1Pod) -> datetime | None:
     names = {
         c.name
         for c in init_containers or []
-        if c.restart_policy is not None and c.restart_policy == _CONTAINER_RESTART_POLICY_ALWAYS
+        if c.restart_policy is not None and c.restart_policy == CONTAINER_RESTART_POLICY_ALWAYS
     }
     return latest_finish_time(
         finish_time,
@@ -212,9 +213,9 @@ def get_finish_time_from_pod_ready_false_condition(p: V1Pod) -> datetime | None:
     Ready turned False, if known."""
     conditions = p.status.conditions if p.status is not None else None
     for c in conditions or []:
-        if c.type == _POD_READY:
+        if c.type == POD_READY:
             transition: datetime | None = c.last_transition_time
-            if c.status == _CONDITION_FALSE and transition is not None:
+            if c.status == CONDITION_FALSE and transition is not None:
                 return transition
             return None
     return None

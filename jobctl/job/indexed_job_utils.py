@@ -29,25 +29,22 @@ from kubernetes.client import (
 
 from jobctl.controller.controller_utils import filter_terminating_pods, sort_active_pods
 from jobctl.job import backoff_utils, job_controller
-from jobctl.job.pod_failure_policy import (
-    POD_FAILURE_POLICY_ACTION_FAIL_INDEX,
-    match_pod_failure_policy,
-)
+from jobctl.job.pod_failure_policy import match_pod_failure_policy
 from jobctl.job.tracking_utils import has_job_tracking_finalizer
+from jobctl.k8s_libs.api import (
+    INDEXED_COMPLETION,
+    JOB_COMPLETION_INDEX_ANNOTATION,
+    JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+    JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+    NON_INDEXED_COMPLETION,
+    POD_FAILURE_POLICY_ACTION_FAIL_INDEX,
+    POD_SUCCEEDED,
+)
 
 logger = logging.getLogger(__name__)
 
 COMPLETION_INDEX_ENV_NAME = "JOB_COMPLETION_INDEX"
 UNKNOWN_COMPLETION_INDEX = -1
-
-# batch/v1 annotation (and label) keys.
-JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
-JOB_INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
-JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
-
-# batch/v1 CompletionMode values.
-INDEXED_COMPLETION = "Indexed"
-NON_INDEXED_COMPLETION = "NonIndexed"
 
 # apiserver names.MaxGeneratedNameLength: 63 minus the 5 random characters.
 MAX_GENERATED_NAME_LENGTH = 58
@@ -55,7 +52,6 @@ MAX_GENERATED_NAME_LENGTH = 58
 _MAX_INT32 = 2**31 - 1
 _MIN_INT64 = -(2**63)
 _MAX_INT64 = 2**63 - 1
-_POD_SUCCEEDED = "Succeeded"
 _ATOI_RE = re.compile(r"[+-]?[0-9]+")
 
 
@@ -188,7 +184,7 @@ def calculate_succeeded_indexes(
         ix = get_completion_index(_annotations(p))
         phase = p.status.phase if p.status is not None else None
         if (
-            phase == _POD_SUCCEEDED
+            phase == POD_SUCCEEDED
             and ix != UNKNOWN_COMPLETION_INDEX
             and ix < completions
             and has_job_tracking_finalizer(p)

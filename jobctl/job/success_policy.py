@@ -5,10 +5,10 @@ from __future__ import annotations
 from kubernetes.client import V1Job, V1JobCondition, V1SuccessPolicy
 
 from jobctl.job import indexed_job_utils, job_controller
-
-# batch/v1 JobSuccessCriteriaMet condition type.
-JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
-_CONDITION_TRUE = "True"
+from jobctl.k8s_libs.api import (
+    CONDITION_TRUE,
+    JOB_SUCCESS_CRITERIA_MET,
+)
 
 
 def match_success_policy(
@@ -48,7 +48,7 @@ def has_success_criteria_met_condition(job: V1Job) -> V1JobCondition | None:
     success_criteria_met = job_controller.find_condition_by_type(
         conditions, JOB_SUCCESS_CRITERIA_MET
     )
-    if success_criteria_met is not None and success_criteria_met.status == _CONDITION_TRUE:
+    if success_criteria_met is not None and success_criteria_met.status == CONDITION_TRUE:
         return success_criteria_met
     return None
 
@@ -57,9 +57,7 @@ def is_success_criteria_met_condition(cond: V1JobCondition | None) -> bool:
     """Port of isSuccessCriteriaMetCondition (pkg/controller/job/success_policy.go): a True
     SuccessCriteriaMet condition."""
     return (
-        cond is not None
-        and cond.type == JOB_SUCCESS_CRITERIA_MET
-        and cond.status == _CONDITION_TRUE
+        cond is not None and cond.type == JOB_SUCCESS_CRITERIA_MET and cond.status == CONDITION_TRUE
     )
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 from kubernetes.client import V1Pod
 
 from jobctl.job import metrics
-
-# batch/v1 JobTrackingFinalizer: set on every pod the controller creates until the pod's
-# outcome is recorded in the Job status.
-JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
-
-_POD_SUCCEEDED = "Succeeded"
-_POD_FAILED = "Failed"
+from jobctl.k8s_libs.api import (
+    JOB_TRACKING_FINALIZER,
+    POD_FAILED,
+    POD_SUCCEEDED,
+)
 
 
 def has_job_tracking_finalizer(pod: V1Pod) -> bool:
@@ -47,4 +45,4 @@ def is_finished_pod_with_tracking_finalizer(pod: V1Pod | None) -> bool:
     if pod is None:
         return False
     phase = pod.status.phase if pod.status is not None else None
-    return phase in (_POD_FAILED, _POD_SUCCEEDED) and has_job_tracking_finalizer(pod)
+    return phase in (POD_FAILED, POD_SUCCEEDED) and has_job_tracking_finalizer(pod)

@@ -39,13 +39,10 @@ from jobctl.client.interface import DeleteOptions, Interface
 from jobctl.job import job_controller as jc
 from jobctl.job import metrics
 from jobctl.k8s_libs import api, features
+from jobctl.k8s_libs.api import JOB_TRACKING_FINALIZER, POD_FAILED, POD_PENDING, POD_SUCCEEDED
 from jobctl.testing.control_plane import ControlPlane
 from jobctl.testing.integration_util import (
     FOREVER_TEST_TIMEOUT,
-    JOB_TRACKING_FINALIZER,
-    POD_FAILED,
-    POD_PENDING,
-    POD_SUCCEEDED,
     JobControllerRunner,
     PodsByStatus,
     clean_up,
