@@ -22,7 +22,6 @@ ClaimControllerRevisions, AdoptControllerRevision, ReleaseControllerRevision).
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,9 +31,10 @@ from kubernetes.client import V1ObjectMeta, V1Pod
 
 from jobctl.client.errors import is_invalid, is_not_found
 from jobctl.controller.controller_utils import PodControlInterface, get_controller_of
+from jobctl.k8s_libs import klog
 from jobctl.k8s_libs.labels import Selector
 
-logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 # Decides whether an object is ours to claim.
 MatchFunc = Callable[[Any], bool]
@@ -267,11 +267,13 @@ class PodControllerRefManager(BaseControllerRefManager):
         """
         meta = _meta(pod)
         controller_meta = _meta(self.controller)
-        logger.debug(
-            "Patching pod %s/%s to remove its controllerRef to %s %s",
-            meta.namespace,
-            meta.name,
-            self.controller_kind.kind,
+        log.v(2).info(
+            "Patching pod to remove its controllerRef",
+            "pod",
+            f"{meta.namespace}/{meta.name}",
+            "gvk",
+            self.controller_kind,
+            "controller",
             controller_meta.name,
         )
         patch_bytes = generate_delete_owner_ref_strategic_merge_bytes(

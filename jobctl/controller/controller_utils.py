@@ -26,7 +26,6 @@ Go ``error`` returns are raised. ``ctx``/``logger`` parameters are dropped.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -46,6 +45,7 @@ from jobctl.client.errors import NAMESPACE_TERMINATING_CAUSE, has_status_cause, 
 from jobctl.client.interface import STRATEGIC_MERGE_PATCH, DeleteOptions, Interface
 from jobctl.informers.controller import deletion_handling_meta_namespace_key_func
 from jobctl.informers.index import Indexer, Indexers
+from jobctl.k8s_libs import klog
 from jobctl.k8s_libs.api import (
     CONDITION_TRUE,
     CONTAINER_RESTART_POLICY_ALWAYS,
@@ -62,7 +62,7 @@ from jobctl.k8s_libs.pod_util import (
 )
 from jobctl.record.event import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, EventRecorder
 
-logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 # Pod creations are sent in batches of 1, 2, 4, ...: a doomed sync (e.g. quota
 # exhausted) then wastes only a few calls and events.
@@ -212,10 +212,12 @@ class RealPodControl:
             self.on_write(new_pod, controller_ref)
         meta = _object_meta(obj)
         if meta is None:
-            logger.error("parentObject does not have ObjectMeta")
+            log.error(None, "parentObject does not have ObjectMeta")
             return
         new_name = new_pod.metadata.name if new_pod.metadata is not None else None
-        logger.debug("Controller %s created pod %s/%s", meta.name, namespace, new_name)
+        log.v(4).info(
+            "Controller created pod", "controller", meta.name, "pod", f"{namespace}/{new_name}"
+        )
         self.recorder.eventf(
             obj, EVENT_TYPE_NORMAL, SUCCESSFUL_CREATE_POD_REASON, "Created pod: %v", new_name
         )
@@ -230,12 +232,12 @@ class RealPodControl:
         meta = _object_meta(obj)
         if meta is None:
             raise ValueError(f"object does not have ObjectMeta, {obj!r}")
-        logger.debug("Controller %s deleting pod %s/%s", meta.name, namespace, pod_id)
+        log.v(2).info("Deleting pod", "controller", meta.name, "pod", f"{namespace}/{pod_id}")
         try:
             self.kube_client.core_v1().pods(namespace).delete(pod_id, DeleteOptions())
         except Exception as err:
             if is_not_found(err):
-                logger.debug("Pod %s/%s has already been deleted.", namespace, pod_id)
+                log.v(4).info("Pod has already been deleted.", "pod", f"{namespace}/{pod_id}")
                 raise
             self.recorder.eventf(
                 obj, EVENT_TYPE_WARNING, FAILED_DELETE_POD_REASON, "Error deleting: %v", err
@@ -722,7 +724,10 @@ def filter_pods_by_owner(
         if len(pods) != len(objs):
             for obj in objs:
                 if not isinstance(obj, V1Pod):
-                    logger.error("unexpected object type in pod indexer: %r", obj)
+                    log.error(
+                        TypeError(f"unexpected object type in pod indexer: {obj!r}"),
+                        "Unhandled Error",
+                    )
         result.extend(pods)
     return result
 

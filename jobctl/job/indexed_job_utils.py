@@ -11,7 +11,6 @@ functions up when called, so the import cycle is harmless.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -31,6 +30,7 @@ from jobctl.controller.controller_utils import filter_terminating_pods, sort_act
 from jobctl.job import backoff_utils, job_controller
 from jobctl.job.pod_failure_policy import match_pod_failure_policy
 from jobctl.job.tracking_utils import has_job_tracking_finalizer
+from jobctl.k8s_libs import klog
 from jobctl.k8s_libs.api import (
     INDEXED_COMPLETION,
     JOB_COMPLETION_INDEX_ANNOTATION,
@@ -41,7 +41,7 @@ from jobctl.k8s_libs.api import (
     POD_SUCCEEDED,
 )
 
-logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 COMPLETION_INDEX_ENV_NAME = "JOB_COMPLETION_INDEX"
 UNKNOWN_COMPLETION_INDEX = -1
@@ -248,9 +248,7 @@ def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedInte
         try:
             first = _atoi(limits_str[0])
         except ValueError as err:
-            logger.info(
-                "corrupted indexes interval, ignoring: interval=%s err=%s", interval_str, err
-            )
+            log.info("Corrupted indexes interval, ignoring", "interval", interval_str, "err", err)
             continue
         if first >= completions:
             break
@@ -258,8 +256,8 @@ def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedInte
             try:
                 last = _atoi(limits_str[1])
             except ValueError as err:
-                logger.info(
-                    "corrupted indexes interval, ignoring: interval=%s err=%s", interval_str, err
+                log.info(
+                    "Corrupted indexes interval, ignoring", "interval", interval_str, "err", err
                 )
                 continue
             last = min(last, completions - 1)
@@ -470,10 +468,14 @@ def parse_index_failure_count_annotation(pod: V1Pod) -> int:
     value = annotations.get(JOB_INDEX_FAILURE_COUNT_ANNOTATION)
     if value is not None:
         return parse_int32(value)
-    logger.debug(
-        "pod %s has no %s annotation",
-        pod.metadata.name if pod.metadata is not None else "",
+    log.v(3).info(
+        "There is no expected annotation",
+        "annotationKey",
         JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+        "pod",
+        f"{pod.metadata.namespace}/{pod.metadata.name}" if pod.metadata is not None else "",
+        "podUID",
+        pod.metadata.uid if pod.metadata is not None else "",
     )
     return 0
 
@@ -493,10 +495,10 @@ def parse_int32(v_str: str) -> int:
     try:
         v_int = _atoi(v_str)
     except ValueError as err:
-        logger.error("failed to parse the value %r: %s", v_str, err)
+        log.error(err, "Failed to parse the value", "value", v_str)
         return 0
     if v_int < 0 or v_int > _MAX_INT32:
-        logger.info("the value is invalid: %d", v_int)
+        log.info("The value is invalid", "value", v_int)
         return 0
     return v_int
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import enum
 import itertools
 import json
-import logging
 import queue as _queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -124,7 +123,6 @@ from jobctl.workqueue import (
     new_typed_rate_limiting_queue_with_config,
 )
 
-logger = logging.getLogger(__name__)
 log = klog.get_logger(__name__)
 
 T = TypeVar("T")
@@ -166,11 +164,40 @@ def _is_not_found_wrapped(err: BaseException) -> bool:
     return False
 
 
+def handle_error(err: BaseException | None) -> None:
+    """Port of utilruntime.HandleError (apimachinery pkg/util/runtime/runtime.go): log an
+    error nobody returns to, as "Unhandled Error"; a None error is ignored."""
+    if err is None:
+        return
+    log.error(err, "Unhandled Error")
+
+
+def _kobj(obj: V1Pod | V1Job) -> str:
+    """klog.KObj's text: ``namespace/name`` (just ``name`` without a namespace)."""
+    meta = obj.metadata
+    if meta is None:
+        return ""
+    if meta.namespace:
+        return f"{meta.namespace}/{meta.name or ''}"
+    return meta.name or ""
+
+
 def _deref(value: int | None) -> int:
     """Dereference an API pointer that defaulting guarantees to be set."""
     if value is None:
         raise JobControllerError("required Job field is unset (not defaulted?)")
     return value
+
+
+# What a pod without metadata reads as: Go's zero ObjectMeta (never mutated).
+_EMPTY_OBJECT_META = V1ObjectMeta()
+
+
+def _object_meta(obj: V1Pod | V1Job) -> V1ObjectMeta:
+    """The object's metadata; Go's empty ObjectMeta (no owner, labels or deletion
+    timestamp) when the field is unset."""
+    meta = obj.metadata
+    return meta if meta is not None else _EMPTY_OBJECT_META
 
 
 def _phase(pod: V1Pod) -> str:
@@ -267,7 +294,7 @@ class Controller:
         self.broadcaster.start_recording_to_sink(EventSinkImpl(self.kube_client.core_v1()))
         threads: list[threading.Thread] = []
         try:
-            logger.info("Starting job controller")
+            log.info("Starting job controller")
             try:
                 if not wait_for_named_cache_sync(
                     "job", stop, self.pod_store_synced, self.job_store_synced
@@ -285,7 +312,7 @@ class Controller:
                         threads.append(t)
                 stop.wait()
             finally:
-                logger.info("Shutting down job controller")
+                log.info("Shutting down job controller")
                 self.queue.shut_down()
                 self.orphan_queue.shut_down()
                 for t in threads:
@@ -306,7 +333,11 @@ class Controller:
             return []
         if len(jobs) > 1:
             labels = pod.metadata.labels if pod.metadata is not None else None
-            logger.error("user error! more than one job is selecting pods with labels: %s", labels)
+            handle_error(
+                JobControllerError(
+                    f"user error! more than one job is selecting pods with labels: {labels}"
+                )
+            )
         return list(jobs)
 
     def resolve_controller_ref(
@@ -332,14 +363,14 @@ class Controller:
         wake the owning Job."""
         pod = obj
         record_finished_pod_with_tracking_finalizer(None, pod)
-        if pod.metadata.deletion_timestamp is not None:
+        if _object_meta(pod).deletion_timestamp is not None:
             # A pod that shows up already terminating must not count as a creation.
             self.delete_pod(pod, False)
             return
 
         controller_ref = get_controller_of(pod)
         if controller_ref is not None:
-            job = self.resolve_controller_ref(pod.metadata.namespace or "", controller_ref)
+            job = self.resolve_controller_ref(_object_meta(pod).namespace or "", controller_ref)
             if job is None:
                 return
             try:
@@ -362,10 +393,10 @@ class Controller:
         cur_pod = cur
         old_pod = old
         record_finished_pod_with_tracking_finalizer(old_pod, cur_pod)
-        if cur_pod.metadata.resource_version == old_pod.metadata.resource_version:
+        if _object_meta(cur_pod).resource_version == _object_meta(old_pod).resource_version:
             # A resync, not a change.
             return
-        if cur_pod.metadata.deletion_timestamp is not None:
+        if _object_meta(cur_pod).deletion_timestamp is not None:
             # Graceful deletion started: the Job may replace the pod right away.
             self.delete_pod(cur_pod, False)
             return
@@ -377,7 +408,9 @@ class Controller:
         old_controller_ref = get_controller_of(old_pod)
         controller_ref_changed = cur_controller_ref != old_controller_ref
         if controller_ref_changed and old_controller_ref is not None:
-            job = self.resolve_controller_ref(old_pod.metadata.namespace or "", old_controller_ref)
+            job = self.resolve_controller_ref(
+                _object_meta(old_pod).namespace or "", old_controller_ref
+            )
             if job is not None:
                 if finalizer_removed:
                     try:
@@ -389,7 +422,9 @@ class Controller:
                 self.enqueue_sync_job_batched(job)
 
         if cur_controller_ref is not None:
-            job = self.resolve_controller_ref(cur_pod.metadata.namespace or "", cur_controller_ref)
+            job = self.resolve_controller_ref(
+                _object_meta(cur_pod).namespace or "", cur_controller_ref
+            )
             if job is None:
                 return
             if finalizer_removed:
@@ -405,7 +440,7 @@ class Controller:
         # An orphan: clean its finalizer; if labels or ownership moved, offer it for adoption.
         if has_job_tracking_finalizer(cur_pod):
             self.enqueue_orphan_pod(cur_pod, False)
-        label_changed = cur_pod.metadata.labels != old_pod.metadata.labels
+        label_changed = _object_meta(cur_pod).labels != _object_meta(old_pod).labels
         if label_changed or controller_ref_changed:
             for job in self.get_pod_jobs(cur_pod):
                 self.enqueue_sync_job_batched(job)
@@ -423,10 +458,12 @@ class Controller:
 
         if pod is None:
             if not isinstance(obj, DeletedFinalStateUnknown):
-                logger.error("couldn't get object from tombstone %r", obj)
+                handle_error(JobControllerError(f"couldn't get object from tombstone {obj!r}"))
                 return
             if not isinstance(obj.obj, V1Pod):
-                logger.error("tombstone contained object that is not a pod %r", obj)
+                handle_error(
+                    JobControllerError(f"tombstone contained object that is not a pod {obj!r}")
+                )
                 return
             pod = obj.obj
 
@@ -437,7 +474,7 @@ class Controller:
             if has_finalizer:
                 self.enqueue_orphan_pod(pod, False)
             return
-        job = self.resolve_controller_ref(pod.metadata.namespace or "", controller_ref)
+        job = self.resolve_controller_ref(_object_meta(pod).namespace or "", controller_ref)
         if job is None or job_util.is_job_finished(job):
             # sync_job will not clean this finalizer up.
             if has_finalizer:
@@ -495,9 +532,11 @@ class Controller:
                 passed = self.clock.since(status.start_time)
                 total = float(cur_ads)
                 self.queue.add_after(key, total - passed)
-                logger.debug(
-                    "job's ActiveDeadlineSeconds updated, will rsync key=%s interval=%s",
+                log.v(4).info(
+                    "job's ActiveDeadlineSeconds updated, will rsync",
+                    "key",
                     key,
+                    "interval",
                     total - passed,
                 )
 
@@ -510,10 +549,12 @@ class Controller:
             job_obj = obj
         else:
             if not isinstance(obj, DeletedFinalStateUnknown):
-                logger.error("couldn't get object from tombstone %r", obj)
+                handle_error(JobControllerError(f"couldn't get object from tombstone {obj!r}"))
                 return
             if not isinstance(obj.obj, V1Job):
-                logger.error("tombstone contained object that is not a job %r", obj)
+                handle_error(
+                    JobControllerError(f"tombstone contained object that is not a job {obj!r}")
+                )
                 return
             job_obj = obj.obj
         namespace = job_obj.metadata.namespace or ""
@@ -532,7 +573,7 @@ class Controller:
         try:
             self.pod_backoff_store.remove_backoff_record(key)
         except Exception as err:
-            logger.error("error removing backoff record %s", err)
+            handle_error(_wrap("error removing backoff record", err))
 
     def enqueue_label_selector(self, job_obj: V1Job) -> None:
         """Port of Controller.enqueueLabelSelector (pkg/controller/job/job_controller.go): queue a
@@ -540,11 +581,12 @@ class Controller:
         try:
             selector = label_selector_as_selector(job_obj.spec.selector)
         except Exception as err:
-            logger.error(
-                "job %s/%s has invalid label selector: %s",
-                job_obj.metadata.namespace,
-                job_obj.metadata.name,
-                err,
+            handle_error(
+                _wrap(
+                    f"job {job_obj.metadata.namespace}/{job_obj.metadata.name} has invalid "
+                    "label selector",
+                    err,
+                )
             )
             return
         self.orphan_queue.add(
@@ -575,16 +617,18 @@ class Controller:
         try:
             key = KEY_FUNC(obj)
         except Exception as err:
-            logger.error("Couldn't get key for object %r: %s", obj, err)
+            handle_error(_wrap(f"Couldn't get key for object {obj!r}", err))
             return
-        logger.debug("enqueueing job key=%s delay=%s", key, delay)
+        log.v(2).info("enqueueing job", "key", key, "delay", delay)
         self.queue.add_after(key, delay)
 
     def enqueue_orphan_pod(self, obj: V1Pod, backoff: bool) -> None:
         """Port of Controller.enqueueOrphanPod (pkg/controller/job/job_controller.go): queue one pod
         for finalizer cleanup."""
         key = OrphanPodKey(
-            ORPHAN_POD_KEY_KIND_NAME, obj.metadata.namespace or "", obj.metadata.name or ""
+            ORPHAN_POD_KEY_KIND_NAME,
+            _object_meta(obj).namespace or "",
+            _object_meta(obj).name or "",
         )
         if backoff:
             self.orphan_queue.add_rate_limited(key)
@@ -607,7 +651,7 @@ class Controller:
             try:
                 self.sync_handler(key)
             except Exception as err:
-                logger.error("syncing job: %s", err)
+                handle_error(_wrap("syncing job", err))
                 self.queue.add_rate_limited(key)
                 return True
             self.queue.forget(key)
@@ -631,7 +675,7 @@ class Controller:
             try:
                 self.sync_orphan_pod(key)
             except Exception as err:
-                logger.error("Error syncing orphan pod: %s", err)
+                handle_error(_wrap("Error syncing orphan pod", err))
                 self.orphan_queue.add_rate_limited(key)
             else:
                 self.orphan_queue.forget(key)
@@ -649,21 +693,26 @@ class Controller:
                     pod = self.pod_store.pods(key.namespace).get(key.value)
                 except Exception as err:
                     if is_not_found(err):
-                        logger.debug(
-                            "Orphan pod has been deleted pod=%s/%s", key.namespace, key.value
+                        log.v(4).info(
+                            "Orphan pod has been deleted", "pod", f"{key.namespace}/{key.value}"
                         )
                         return
                     raise
                 self.handle_single_orphan_pod(pod)
             elif key.kind == ORPHAN_POD_KEY_KIND_SELECTOR:
+                log.v(8).info(
+                    "syncing all pods matching the label selector",
+                    "namespace",
+                    key.namespace,
+                    "labelSelector",
+                    key.value,
+                )
                 self.sync_orphan_pods_by_selector(key.namespace, key.value)
             else:
                 raise JobControllerError(f"unknown key type: {key.kind}")
         finally:
-            logger.debug(
-                "Finished syncing orphan pod pod=%s elapsed=%s",
-                key,
-                self.clock.since(start_time),
+            log.v(4).info(
+                "Finished syncing orphan pod", "pod", key, "elapsed", self.clock.since(start_time)
             )
 
     def sync_orphan_pods_by_selector(self, namespace: str, label_selector: str) -> None:
@@ -678,12 +727,7 @@ class Controller:
             try:
                 self.handle_single_orphan_pod(pod)
             except Exception as err:
-                logger.error(
-                    "syncing orphan pod failed pod=%s/%s: %s",
-                    pod.metadata.namespace,
-                    pod.metadata.name,
-                    err,
-                )
+                log.error(err, "syncing orphan pod failed", "pod", _kobj(pod))
                 self.enqueue_orphan_pod(pod, True)
 
     def handle_single_orphan_pod(self, shared_pod: V1Pod) -> None:
@@ -706,14 +750,18 @@ class Controller:
             if job is not None:
                 controller_name = self.managed_by_external_controller(job)
                 if controller_name is not None:
-                    logger.info(
+                    log.v(2).info(
                         "Skip cleanup of the job finalizer for a pod owned by a job that is "
-                        "managed by an external controller namespace=%s name=%s podUID=%s "
-                        "jobUID=%s controllerName=%s",
+                        "managed by an external controller",
+                        "namespace",
                         ns,
+                        "name",
                         name,
+                        "podUID",
                         _uid(shared_pod),
+                        "jobUID",
                         _uid(job),
+                        "controllerName",
                         controller_name,
                     )
                     return
@@ -1170,7 +1218,7 @@ class Controller:
                 if not is_not_found(err):
                     ok = False
                     err_ch.put(err)
-                    logger.error("%s", err)
+                    handle_error(err)
             return ok, is_pod_ready(pod)
 
         results = self._fan_out(delete, pods)
@@ -1193,12 +1241,8 @@ class Controller:
             # The informer will never see this deletion.
             self.expectations.deletion_observed(job_key)
             if not _is_not_found_wrapped(err):
-                logger.info(
-                    "Failed to delete Pod job=%s/%s pod=%s err=%s",
-                    job.metadata.namespace,
-                    job.metadata.name,
-                    pod.metadata.name,
-                    err,
+                log.v(2).info(
+                    "Failed to delete Pod", "job", _kobj(job), "pod", _kobj(pod), "err", err
                 )
                 err_ch.put(err)
                 return False
@@ -1613,7 +1657,7 @@ class Controller:
                 self.pod_backoff_store.update_backoff_record(job_ctx.new_backoff_record)
             except Exception as err:
                 # Only undercounts the backoff; a retry would not recover it either.
-                logger.error("Backoff update failed: %s", err)
+                log.error(err, "Backoff update failed")
 
             record_job_pod_finished(job_ctx.job, old_counters[0])
             assert job_ctx.job.status is not None
@@ -1682,7 +1726,7 @@ class Controller:
                     self.finalizer_expectations.finalizer_removal_observed(job_key, _uid(pod))
                 if not is_not_found(err):
                     err_ch.put(err)
-                    logger.error("removing tracking finalizer: %s", err)
+                    handle_error(_wrap("removing tracking finalizer", err))
                     return
             succeeded[i] = True
 
@@ -1704,22 +1748,25 @@ class Controller:
         if uncounted is not None:
             count = len(uncounted.succeeded or ()) + len(uncounted.failed or ())
             if count > 0:
-                logger.debug(
-                    "Delaying marking the Job as finished, because there are still "
-                    "uncounted pod(s) job=%s/%s condition=%s count=%d",
-                    job.metadata.namespace,
-                    job.metadata.name,
+                log.v(4).info(
+                    "Delaying marking the Job as finished, because there are still uncounted "
+                    "pod(s)",
+                    "job",
+                    _kobj(job),
+                    "condition",
                     job_ctx.finished_condition.type,
+                    "count",
                     count,
                 )
                 return False
         if (job_ctx.terminating or 0) > 0:
-            logger.debug(
-                "Delaying marking the Job as finished, because there are still terminating "
-                "pod(s) job=%s/%s condition=%s count=%d",
-                job.metadata.namespace,
-                job.metadata.name,
+            log.v(4).info(
+                "Delaying marking the Job as finished, because there are still terminating pod(s)",
+                "job",
+                _kobj(job),
+                "condition",
                 job_ctx.finished_condition.type,
+                "count",
                 job_ctx.terminating,
             )
             return False
@@ -1796,15 +1843,12 @@ class Controller:
         try:
             job_key = KEY_FUNC(job)
         except Exception as err:
-            logger.error("Couldn't get key for job %r: %s", job, err)
+            handle_error(_wrap(f"Couldn't get key for job {job!r}", err))
             return 0, metrics.JOB_SYNC_ACTION_TRACKING, None
 
         if job_suspended(job):
-            logger.debug(
-                "Deleting all active pods in suspended job job=%s/%s active=%d",
-                job.metadata.namespace,
-                job.metadata.name,
-                active,
+            log.v(4).info(
+                "Deleting all active pods in suspended job", "job", _kobj(job), "active", active
             )
             pods_to_delete = active_pods_for_removal(job, job_ctx.active_pods, active)
             self.expectations.expect_deletions(job_key, len(pods_to_delete))
@@ -1830,11 +1874,13 @@ class Controller:
             pods_to_delete = pods_to_delete[:MAX_POD_CREATE_DELETE_PER_SYNC]
         if pods_to_delete:
             self.expectations.expect_deletions(job_key, len(pods_to_delete))
-            logger.debug(
-                "Too many pods running for job job=%s/%s deleted=%d target=%d",
-                job.metadata.namespace,
-                job.metadata.name,
+            log.v(4).info(
+                "Too many pods running for job",
+                "job",
+                _kobj(job),
+                "deleted",
                 len(pods_to_delete),
+                "target",
                 want_active,
             )
             removed_ready, removed, del_err = self.delete_job_pods(job, job_key, pods_to_delete)
@@ -1880,7 +1926,7 @@ class Controller:
 
         self.expectations.expect_creations(job_key, diff)
         err_ch: _queue.SimpleQueue[BaseException] = _queue.SimpleQueue()
-        logger.debug("Too few pods running key=%s need=%d creating=%d", job_key, want_active, diff)
+        log.v(4).info("Too few pods running", "key", job_key, "need", want_active, "creating", diff)
 
         active += diff
 
@@ -1923,15 +1969,11 @@ class Controller:
                 if has_status_cause(err, NAMESPACE_TERMINATING_CAUSE):
                     # The namespace is going away; every later create fails the same way.
                     return False, False
-                logger.info(
-                    "Failed creation, decrementing expectations job=%s/%s",
-                    namespace,
-                    job_name,
-                )
+                log.v(2).info("Failed creation, decrementing expectations", "job", _kobj(job))
                 # The informer will never see this pod.
                 self.expectations.creation_observed(job_key)
                 err_ch.put(err)
-                logger.error("%s", err)
+                handle_error(err)
                 return True, True
             return True, False
 
@@ -1958,12 +2000,12 @@ class Controller:
             # Pods never attempted are not expected either.
             skipped_pods = diff - batch_size
             if error_count < err_ch.qsize() and skipped_pods > 0:
-                logger.info(
-                    "Slow-start failure. Skipping creating pods, decrementing expectations "
-                    "skippedCount=%d job=%s/%s",
+                log.v(2).info(
+                    "Slow-start failure. Skipping creating pods, decrementing expectations",
+                    "skippedCount",
                     skipped_pods,
-                    namespace,
-                    job_name,
+                    "job",
+                    _kobj(job),
                 )
                 active -= skipped_pods
                 for _ in range(skipped_pods):
@@ -2221,8 +2263,10 @@ def _until(stop: threading.Event, fn: Callable[[], None], period: float) -> None
     while not stop.is_set():
         try:
             fn()
-        except Exception:
-            logger.exception("worker crashed")
+        except Exception as err:
+            # wait.Until's crash handler logs the panic (and then crashes, which a worker
+            # thread here does not).
+            log.error(err, "Observed a panic")
         stop.wait(period)
 
 
@@ -2261,11 +2305,10 @@ def can_remove_finalizer(job_ctx: SyncJobCtx, pod: V1Pod, consider_pod_failed: b
             delayed = job_ctx.pods_with_delayed_deletion_per_index or {}
             p = delayed.get(index)
             if p is not None and _uid(p) == _uid(pod):
-                logger.debug(
-                    "Delaying pod finalizer removal to await for pod recreation within the "
-                    "index pod=%s/%s",
-                    pod.metadata.namespace,
-                    pod.metadata.name,
+                log.v(3).info(
+                    "Delaying pod finalizer removal to await for pod recreation within the index",
+                    "pod",
+                    _kobj(pod),
                 )
                 return False
     return True
