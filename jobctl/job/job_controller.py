@@ -69,7 +69,7 @@ from jobctl.controller.consistency import (
 )
 from jobctl.controller.controller_ref_manager import (
     GroupVersionKind,
-    PodControllerRefManager,
+    new_pod_controller_ref_manager,
     recheck_deletion_timestamp,
 )
 from jobctl.controller.controller_utils import (
@@ -790,21 +790,22 @@ class Controller:
 
         pods: list[V1Pod] = filter_pods_by_owner(self.pod_indexer, j.metadata, "Job", True)
 
-        namespace = j.metadata.namespace or ""
-        name = j.metadata.name or ""
-        job_uid = _uid(j)
-
+        # Adoption first re-reads the Job (uncached) to see whether it is being deleted.
         def get_fresh() -> V1Job:
-            fresh = self.kube_client.batch_v1().jobs(namespace).get(name)
-            if _uid(fresh) != job_uid:
+            fresh = (
+                self.kube_client.batch_v1()
+                .jobs(j.metadata.namespace or "")
+                .get(j.metadata.name or "")
+            )
+            if _uid(fresh) != _uid(j):
                 raise JobControllerError(
-                    f"original Job {namespace}/{name} is gone: got uid {_uid(fresh)}, "
-                    f"wanted {job_uid}"
+                    f"original Job {j.metadata.namespace}/{j.metadata.name} is gone: got uid "
+                    f"{_uid(fresh)}, wanted {_uid(j)}"
                 )
             return fresh
 
         can_adopt_func = recheck_deletion_timestamp(get_fresh)
-        cm = PodControllerRefManager(
+        cm = new_pod_controller_ref_manager(
             self.pod_control,
             j,
             selector,
@@ -812,25 +813,21 @@ class Controller:
             can_adopt_func,
             api.JOB_TRACKING_FINALIZER,
         )
+        # Adoption adds the owner reference and the finalizer.
         pods = cm.claim_pods(pods)
+        # The adopted pods get the finalizer here too, for the rest of the sync.
         for i, p in enumerate(pods):
-            # A pod with the finalizer needs nothing, adopted or not: check that first
-            # (has_job_tracking_finalizer, inlined).
-            finalizers = p.metadata.finalizers
-            if finalizers and api.JOB_TRACKING_FINALIZER in finalizers:
-                continue
             adopted = True
-            for r in p.metadata.owner_references or []:
-                if r.uid == job_uid:
+            for r in _object_meta(p).owner_references or ():
+                if r.uid == _uid(j):
                     adopted = False
                     break
-            if adopted:
-                copy = deep_copy(p)
-                copy.metadata.finalizers = [
-                    *(p.metadata.finalizers or []),
+            if adopted and not has_job_tracking_finalizer(p):
+                pods[i] = deep_copy(p)
+                pods[i].metadata.finalizers = [
+                    *(_object_meta(p).finalizers or []),
                     api.JOB_TRACKING_FINALIZER,
                 ]
-                pods[i] = copy
         return pods
 
     def sync_job(self, key: str) -> None:
@@ -2637,7 +2634,7 @@ def is_pod_failed(p: V1Pod, job: V1Job) -> bool:
     if only_replace_failed_pods(job):
         return False
     # A deleted pod counts as failed.
-    return p.metadata.deletion_timestamp is not None and _phase(p) != api.POD_SUCCEEDED
+    return _object_meta(p).deletion_timestamp is not None and _phase(p) != api.POD_SUCCEEDED
 
 
 def find_condition_by_type(
