@@ -816,16 +816,17 @@ class Controller:
         # Adoption adds the owner reference and the finalizer.
         pods = cm.claim_pods(pods)
         # The adopted pods get the finalizer here too, for the rest of the sync.
+        job_uid = _uid(j)
         for i, p in enumerate(pods):
             adopted = True
-            for r in _object_meta(p).owner_references or ():
-                if r.uid == _uid(j):
+            for r in p.metadata.owner_references or ():
+                if r.uid == job_uid:
                     adopted = False
                     break
             if adopted and not has_job_tracking_finalizer(p):
                 pods[i] = deep_copy(p)
                 pods[i].metadata.finalizers = [
-                    *(_object_meta(p).finalizers or []),
+                    *(p.metadata.finalizers or []),
                     api.JOB_TRACKING_FINALIZER,
                 ]
         return pods
