@@ -11,7 +11,9 @@ Go order (Go interleaves a few plain funcs between them; here they wait below th
 then the other types and the funcs in Go order. Three quick twins sit right beneath the
 function they stand in for, with the same contract, and are what ``sync_job`` calls:
 ``track_job_status_and_remove_finalizers_fast``, ``get_new_finished_pods_fast`` and
-``count_ready_pods_fast`` (the upstream syncJob tables run through both versions).
+``count_ready_pods_fast`` (likewise ``filter_active_pods_fast`` and
+``count_terminating_pods_fast`` of ``controller_utils``); the upstream syncJob tables run
+through both versions.
 ``indexed_job_utils``, ``backoff_utils`` and ``success_policy`` belong to the same Go
 package and call back into this module: they are imported as module objects and their
 functions looked up when called, which makes the import cycle harmless.
@@ -78,8 +80,8 @@ from jobctl.controller.controller_utils import (
     PodControlInterface,
     RealPodControl,
     add_pod_controller_indexer,
-    count_terminating_pods,
-    filter_active_pods,
+    count_terminating_pods_fast,
+    filter_active_pods_fast,
     filter_pods_by_owner,
     get_controller_of,
     sort_active_pods,
@@ -943,7 +945,7 @@ class Controller:
                 # Workload/PodGroup management (alpha WorkloadWithJob) is out of scope.
                 pod_group = None
 
-                active_pods = filter_active_pods(pods)
+                active_pods = filter_active_pods_fast(pods)
                 job_ctx = SyncJobCtx(
                     job=job,
                     pods=pods,
@@ -952,7 +954,7 @@ class Controller:
                     uncounted=new_uncounted_terminated_pods(status.uncounted_terminated_pods),
                     expected_rm_finalizers=self.finalizer_expectations.get_expected_uids(key),
                     pod_group=pod_group,
-                    terminating=count_terminating_pods(pods),
+                    terminating=count_terminating_pods_fast(pods),
                 )
                 active = len(job_ctx.active_pods)
                 new_succeeded_pods, new_failed_pods = get_new_finished_pods_fast(job_ctx)
