@@ -559,8 +559,8 @@ def pod_generate_name_with_index(job_name: str, index: int) -> str:
 
 
 def by_completion_index(pod: V1Pod) -> int:
-    """Port of byCompletionIndex (pkg/controller/job/indexed_job_utils.go) as a sort key:
-    ``pods.sort(key=by_completion_index)``."""
+    """Port of byCompletionIndex.Less (pkg/controller/job/indexed_job_utils.go) as a sort
+    key: ``pods.sort(key=by_completion_index)`` orders pods as Less does."""
     return get_completion_index(_annotations(pod))
 
 
