@@ -167,16 +167,30 @@ def test_evaluate_scale_misses_when_jobctl_never_got_ready() -> None:
     assert rows[0]["result"] == "MISS"
 
 
+def test_catch_up_writes_count_only_pods_jobs_and_events() -> None:
+    writes = {
+        "POST selfsubjectaccessreviews": 12,
+        "PUT jobs/status": 2,
+        "PATCH pods": 3,
+        "POST events": 1,
+        "POST leases": 4,
+    }
+    assert bench_scale.catch_up_writes(writes) == 6
+    assert bench_scale.catch_up_writes({}) == 0
+
+
 def test_print_scale_flags_catch_up_work(capsys: pytest.CaptureFixture[str]) -> None:
     clean = _scale(2000, UPSTREAM, 1.0, 0.1, 1024)
-    clean.syncs_settled = 5
+    clean.syncs_settled = 10
+    clean.api_writes = {"POST selfsubjectaccessreviews": 12}
     busy = _scale(2000, JOBCTL, 2.0, 0.2, 2048)
-    busy.syncs_settled = 7
+    busy.syncs_settled = 10
     busy.api_writes = {"PUT jobs/status": 2}
     assert "catch-up" not in bench_scale.scale_line(clean)
-    assert "catch-up: 2 extra syncs" in bench_scale.scale_line(busy)
+    assert "other writes" in bench_scale.scale_line(clean)
+    assert "catch-up: 2 writes" in bench_scale.scale_line(busy)
     bench_scale.print_scale([busy, clean])
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.strip().startswith("2000")]
     assert [line.split()[1] for line in lines] == [UPSTREAM, JOBCTL]
-    assert lines[1].split()[-1] == "2"
+    assert [line.split()[-1] for line in lines] == ["0", "2"]
