@@ -1584,8 +1584,8 @@ def print_report(
             f"{figures['rss_kib'] / 1024:.1f} MiB (peak {figures['peak_rss_kib'] / 1024:.1f} MiB)"
         )
     print("(cpu s: the controller's CPU over the workload; cpu/1k: the same per 1,000 pods")
-    print(" counted; api%: kube-apiserver CPU in % of one")
-    print(" core over the same time; simlag99: p99 of pod seen -> terminal status written)")
+    print(" counted; api%: kube-apiserver CPU in % of one core over the same time;")
+    print(" simlag99: p99 of pod seen -> terminal status written)")
     if scale:
         from hack.bench_scale import print_scale
 
@@ -1604,12 +1604,12 @@ def chart_panels(
     panels: list[tuple[str, str]] = []
     if runs:
         panels += [("throughput", ""), ("cpu", "")]
+    ran = {r.limits for r in runs if r.latency_cdf}
+    panels += [("latency", limits) for limits in LIMITS if limits in ran]
     if rss:
         panels.append(("rss", ""))
     if scale:
         panels += [("scale-ready", ""), ("scale-rss", "")]
-    ran = {r.limits for r in runs if r.latency_cdf}
-    panels += [("latency", limits) for limits in LIMITS if limits in ran]
     return panels
 
 

@@ -321,7 +321,7 @@ class MetricsReader:
             conn.close()
 
 
-def seed(bench: Bench, namespace: str, layout: list[ScaleJob], workers: int = 8) -> float:
+def seed(bench: Bench, namespace: str, layout: list[ScaleJob], workers: int = 16) -> float:
     """Create the Jobs with consistent statuses and their pods in their states; seconds."""
     api = bench.api
     start = time.monotonic()

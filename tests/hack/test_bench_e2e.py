@@ -76,11 +76,11 @@ def test_chart_panels_cover_every_measurement_that_ran() -> None:
     assert panels == [
         ("throughput", ""),
         ("cpu", ""),
+        ("latency", "default"),
+        ("latency", "lifted"),
         ("rss", ""),
         ("scale-ready", ""),
         ("scale-rss", ""),
-        ("latency", "default"),
-        ("latency", "lifted"),
     ]
 
 
