@@ -1561,31 +1561,32 @@ def print_report(
     scale: list[Any] | None = None,
 ) -> None:
     print()
-    header = (
-        f"{'wl':<3}{'limits':<8}{'controller':<11}{'pods':>7}{'wall s':>9}{'pods/min':>11}"
-        f"{'p50 s':>8}{'p99 s':>8}{'cpu s':>8}{'cpu/1k':>8}{'peakMiB':>9}{'simlag99':>9}"
-        f"{'api%':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in runs:
-        flag = "" if r.complete else " (incomplete)"
-        print(
-            f"{r.workload:<3}{r.limits:<8}{r.controller:<11}{r.pods_counted:>7}"
-            f"{r.wall_seconds:>9.1f}{r.throughput_per_min:>11.1f}{_fmt(r.latency_p50, '8.2f')}"
-            f"{_fmt(r.latency_p99, '8.2f')}{r.cpu_seconds:>8.1f}"
-            f"{_fmt(r.cpu_per_1000_pods, '8.2f')}{r.peak_rss_kib / 1024:>9.1f}"
-            f"{_fmt(r.sim_lag_p99, '9.3f')}"
-            f"{100 * r.apiserver_cpu_seconds / max(r.wall_seconds, 1e-9):>6.0f}{flag}"
+    if runs:
+        header = (
+            f"{'wl':<3}{'limits':<8}{'controller':<11}{'pods':>7}{'wall s':>9}{'pods/min':>11}"
+            f"{'p50 s':>8}{'p99 s':>8}{'cpu s':>8}{'cpu/1k':>8}{'peakMiB':>9}{'simlag99':>9}"
+            f"{'api%':>6}"
         )
+        print(header)
+        print("-" * len(header))
+        for r in runs:
+            flag = "" if r.complete else " (incomplete)"
+            print(
+                f"{r.workload:<3}{r.limits:<8}{r.controller:<11}{r.pods_counted:>7}"
+                f"{r.wall_seconds:>9.1f}{r.throughput_per_min:>11.1f}{_fmt(r.latency_p50, '8.2f')}"
+                f"{_fmt(r.latency_p99, '8.2f')}{r.cpu_seconds:>8.1f}"
+                f"{_fmt(r.cpu_per_1000_pods, '8.2f')}{r.peak_rss_kib / 1024:>9.1f}"
+                f"{_fmt(r.sim_lag_p99, '9.3f')}"
+                f"{100 * r.apiserver_cpu_seconds / max(r.wall_seconds, 1e-9):>6.0f}{flag}"
+            )
+        print("(cpu s: the controller's CPU over the workload; cpu/1k: the same per 1,000 pods")
+        print(" counted; api%: kube-apiserver CPU in % of one core over the same time;")
+        print(" simlag99: p99 of pod seen -> terminal status written)")
     for label, figures in rss.items():
         print(
             f"RSS with {figures['pods_cached']} pods cached: {label:<9} "
             f"{figures['rss_kib'] / 1024:.1f} MiB (peak {figures['peak_rss_kib'] / 1024:.1f} MiB)"
         )
-    print("(cpu s: the controller's CPU over the workload; cpu/1k: the same per 1,000 pods")
-    print(" counted; api%: kube-apiserver CPU in % of one core over the same time;")
-    print(" simlag99: p99 of pod seen -> terminal status written)")
     if scale:
         from hack.bench_scale import print_scale
 

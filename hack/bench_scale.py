@@ -510,11 +510,19 @@ def growth(results: list[ScaleResult]) -> dict[str, dict[str, float | None]]:
             else round(large.cpu_per_1000_pods / small.cpu_per_1000_pods, 3)
         )
         rss = None if not small.rss_kib else round(large.rss_kib / small.rss_kib, 3)
+        # The CPU and memory the extra pods cost, without the fixed start-up share.
+        extra = large.pods - small.pods
         out[label] = {
             "from_pods": small.pods,
             "to_pods": large.pods,
             "cpu_per_pod_ratio": cpu,
             "rss_ratio": rss,
+            "marginal_cpu_per_1000_pods": round(
+                (large.cpu_seconds_to_ready - small.cpu_seconds_to_ready) / extra * 1000.0, 4
+            ),
+            "marginal_rss_kib_per_1000_pods": round(
+                (large.rss_kib - small.rss_kib) / extra * 1000.0, 1
+            ),
         }
     return out
 
@@ -541,7 +549,9 @@ def print_scale(results: list[ScaleResult]) -> None:
     for label, g in growth(results).items():
         print(
             f"growth {label:<9} {g['from_pods']} -> {g['to_pods']} pods: cpu per pod "
-            f"x{_fmt(g['cpu_per_pod_ratio'], '.2f')}, RSS x{_fmt(g['rss_ratio'], '.2f')}"
+            f"x{_fmt(g['cpu_per_pod_ratio'], '.2f')}, RSS x{_fmt(g['rss_ratio'], '.2f')}; each "
+            f"extra 1,000 pods cost {_fmt(g['marginal_cpu_per_1000_pods'], '.3f')} CPU-s and "
+            f"{_fmt(g['marginal_rss_kib_per_1000_pods'], '.0f')} KiB"
         )
     print("(ready s: process start -> every Job's first sync done, read from each")
     print(" controller's job_controller_job_syncs_total; cpu s: the process's CPU until then;")

@@ -125,3 +125,23 @@ def test_parse_args_rejects_bad_input_with_one_line(
     err = capsys.readouterr().err
     assert "error:" in err
     assert "Traceback" not in err
+
+
+def test_print_report_shows_cpu_per_1000_pods(capsys: pytest.CaptureFixture[str]) -> None:
+    run = _run(JOBCTL, "b", pods_counted=200, cpu_seconds=1.1, cpu_per_1000_pods=5.5)
+    bench_e2e.print_report([run], {}, [])
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("wl"))
+    row = next(line for line in out.splitlines() if line.startswith("b "))
+    end = header.index("cpu/1k") + len("cpu/1k")  # right-aligned, 8 wide
+    assert row[end - 8 : end].strip() == "5.50"
+
+
+def test_print_report_leaves_out_the_runs_table_when_only_d_ran(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scale = [ScaleResult(pods=2000, controller=JOBCTL, jobs=5, running=1000, ready=True)]
+    bench_e2e.print_report([], {}, [], scale)
+    out = capsys.readouterr().out
+    assert "wl limits" not in out
+    assert "workload d (scale)" in out

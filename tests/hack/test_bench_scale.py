@@ -137,6 +137,8 @@ def test_growth_compares_largest_with_smallest_size() -> None:
         _scale(50_000, JOBCTL, 15.0, 0.6, 400_000),
         _scale(10_000, UPSTREAM, 2.0, 0.2, 80_000),
     ]
+    results[0].cpu_seconds_to_ready = 5.0
+    results[1].cpu_seconds_to_ready = 30.0
     g = bench_scale.growth(results)
     assert set(g) == {JOBCTL}
     assert g[JOBCTL] == {
@@ -144,6 +146,8 @@ def test_growth_compares_largest_with_smallest_size() -> None:
         "to_pods": 50_000,
         "cpu_per_pod_ratio": 1.2,
         "rss_ratio": 4.0,
+        "marginal_cpu_per_1000_pods": 0.625,
+        "marginal_rss_kib_per_1000_pods": 7500.0,
     }
 
 
