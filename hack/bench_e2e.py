@@ -1445,7 +1445,11 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 
 def _fmt(value: float | None, spec: str = "6.2f") -> str:
-    return "-" if value is None else format(value, spec)
+    """``value`` formatted with ``spec``; a missing one is "-" padded to the same width."""
+    if value is None:
+        width = re.match(r"\d*", spec)
+        return "-".rjust(int(width.group() or 0) if width else 0)
+    return format(value, spec)
 
 
 def _run_line(r: RunResult) -> str:

@@ -64,6 +64,7 @@ from hack.bench_e2e import (
     UPSTREAM,
     ApiError,
     BenchError,
+    _fmt,
     _ratio,
     _rfc3339,
     _row,
@@ -474,10 +475,6 @@ def measure_scale(
         finally:
             clear(bench, namespace, layout, deadline_s=300.0 + pods * 0.01)
     return results
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def scale_line(r: ScaleResult) -> str:

@@ -145,3 +145,9 @@ def test_print_report_leaves_out_the_runs_table_when_only_d_ran(
     out = capsys.readouterr().out
     assert "wl limits" not in out
     assert "workload d (scale)" in out
+
+
+def test_fmt_pads_a_missing_figure_to_the_column_width() -> None:
+    assert bench_e2e._fmt(None, "8.2f") == "       -"
+    assert bench_e2e._fmt(None, ".3f") == "-"
+    assert bench_e2e._fmt(1.5, "8.2f") == "    1.50"
