@@ -341,7 +341,11 @@ def seed(bench: Bench, namespace: str, layout: list[ScaleJob], workers: int = 16
     def create(item: tuple[ScaleJob, str, int, bool]) -> None:
         job, uid, index, running = item
         body = pod_body(job, uid, index, running)
-        api.request("POST", pods_path, body, decode=False)
+        try:
+            api.request("POST", pods_path, body, decode=False)
+        except ApiError as err:
+            if err.status != 409:  # 409: a retried POST whose first try went through
+                raise
         patch = (
             _running_patch(containers, now) if running else _terminal_patch(containers, 0, now, now)
         )
