@@ -151,3 +151,12 @@ def test_fmt_pads_a_missing_figure_to_the_column_width() -> None:
     assert bench_e2e._fmt(None, "8.2f") == "       -"
     assert bench_e2e._fmt(None, ".3f") == "-"
     assert bench_e2e._fmt(1.5, "8.2f") == "    1.50"
+
+
+def test_make_bench_does_not_run_helper_modules_on_their_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hack import bench
+
+    assert bench.main(["scale"]) == 0
+    assert "bench_scale" not in capsys.readouterr().out
