@@ -10,10 +10,10 @@ PYTEST_ARGS ?=
 
 venv install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet -e '.[test,dev]' -c constraints.txt
 	touch $(STAMP)
 
 # Builds (first time, many minutes) or reuses kube-apiserver and etcd outside the repo.

@@ -135,17 +135,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
 
-    if opts.feature_gates:
-        from jobctl.k8s_libs.features import DEFAULT_FEATURE_GATE
+    from jobctl.app.component_metrics import disable_created_series
+    from jobctl.k8s_libs.features import DEFAULT_FEATURE_GATE, unimplemented_gate_settings
 
+    disable_created_series()
+    if opts.feature_gates:
         try:
             DEFAULT_FEATURE_GATE.set(opts.feature_gates)
         except ValueError as err:
             return _error(f"error: invalid --feature-gates: {err}", 2)
+    refused, ignored = unimplemented_gate_settings(DEFAULT_FEATURE_GATE)
+    if refused:
+        return _error(
+            "error: --feature-gates: jobctl does not implement alpha feature "
+            f"{', '.join(refused)}; remove it or set it to false",
+            2,
+        )
 
     from jobctl.app.logging_setup import setup_logging
 
     setup_logging(opts.verbosity, opts.logging_format)
+    if ignored:
+        logger.warning(
+            "Feature gates %s are set but jobctl does not implement them; they change nothing",
+            ", ".join(ignored),
+        )
     return _run_controller(opts)
 
 

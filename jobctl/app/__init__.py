@@ -2,8 +2,10 @@
 
 Port of the parts of cmd/kube-controller-manager (app/controllermanager.go,
 app/batch.go, app/options) and k8s.io/controller-manager that start the Job
-controller: flags (``options``), logging (``logging_setup``), the health and metrics
-endpoints (``server``) and the run flow with leader election (``controller_manager``).
+controller: flags (``options``), logging (``logging_setup``), the health, metrics and
+debugging endpoints (``server``, ``conn_server``, ``delegated_auth``, ``debug``,
+``certs``, ``serving``), component metrics (``component_metrics``) and the run flow
+with leader election (``controller_manager``).
 """
 
 from __future__ import annotations

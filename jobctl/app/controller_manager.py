@@ -13,15 +13,17 @@ How it differs from KCM, on purpose:
   after the controller has drained: on SIGTERM/SIGINT the controller stops taking
   work, in-flight syncs finish (bounded by ``--controller-shutdown-timeout``), then
   the lease is released and ``run`` returns normally (exit 0).
-- Losing the lease stops the controller and makes ``run`` raise ``RunError``
-  (exit 1), like KCM's default ``OnStoppedLeading``.
+- Losing the lease (no renewal by the renew deadline) exits the process at once with
+  status 1 after logging "leaderelection lost/stopped", like KCM's default
+  ``OnStoppedLeading``; from the moment leadership ends, workers take no new key (the
+  job queues are gated on it).
 - Start-up probes replace the /healthz poll of WaitForAPIServer: listing jobs and
   pods (retried with jittered backoff while the server is unreachable or answers
   5xx/429) and, with the real client, SelfSubjectAccessReviews for the write verbs
   the controller needs. Problems surface as ``StartupError`` with one line of text.
 - The lease lock client bounds each call at max(1s, renew-deadline/2), as
-  resourcelock.NewFromKubeconfig sets the client timeout; the clientset has no
-  request timeout of its own, so calls run on a helper thread.
+  resourcelock.NewFromKubeconfig sets the client timeout (``request_deadline``); the
+  elector additionally bounds every lock call by its own deadline.
 - The shared informers trim objects before decoding them: jobs lose managedFields,
   pods every field the Job controller never reads (``prune_pod_for_job_controller``),
   so the pod cache holds partial pods (see ``create_controller_context``).
@@ -29,11 +31,15 @@ How it differs from KCM, on purpose:
 
 from __future__ import annotations
 
-import concurrent.futures
+import contextlib
+import dataclasses
 import logging
+import os
 import random
 import re
 import socket
+import ssl
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -53,10 +59,13 @@ from kubernetes.client import (
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from jobctl.app import UPSTREAM_RELEASE, version
+from jobctl.app.component_metrics import disable_created_series, register_component_metrics
 from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
+from jobctl.app.serving import ServingError, secure_serving
 from jobctl.client import errors, real
+from jobctl.client.deadline import request_deadline
 from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
 from jobctl.client.interface import (
     CoordinationV1Interface,
@@ -66,6 +75,7 @@ from jobctl.client.interface import (
 )
 from jobctl.informers.factory import SharedInformerFactory
 from jobctl.job.job_controller import new_controller
+from jobctl.k8s_libs import features
 from jobctl.k8s_libs.clock import Clock, RealClock
 from jobctl.leaderelection import resourcelock
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor, new_leader_healthz_adaptor
@@ -77,6 +87,7 @@ from jobctl.leaderelection.leaderelection import (
 from jobctl.leaderelection.metrics import PrometheusMetricsProvider as LeaderMetricsProvider
 from jobctl.record import EventBroadcaster, EventRecorder, EventSinkImpl, new_broadcaster
 from jobctl.workqueue import metrics as workqueue_metrics
+from jobctl.workqueue.gated import GatedQueue
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +144,7 @@ class Config:
 
 def new_registry() -> CollectorRegistry:
     """A registry with the process, platform and GC collectors of the default one."""
+    disable_created_series()
     registry = CollectorRegistry(auto_describe=True)
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
@@ -170,6 +182,7 @@ def create_config(opts: JobctlOptions, registry: CollectorRegistry | None = None
         user_agent=user_agent_base,
     )
     registry = registry if registry is not None else new_registry()
+    register_component_metrics(registry, features.DEFAULT_FEATURE_GATE)
     # Upstream installs the workqueue provider process-wide at start; first call wins.
     workqueue_metrics.set_provider(workqueue_metrics.PrometheusMetricsProvider(registry))
     broadcaster = new_broadcaster()
@@ -217,22 +230,26 @@ class Permission:
 
 def required_permissions(opts: JobctlOptions) -> list[Permission]:
     """What deploy/rbac.yaml grants: the verbs the Job controller, its event recorder
-    and the leader election lock actually use."""
-    perms = [
-        Permission("get", "batch", "jobs"),
-        Permission("list", "batch", "jobs"),
-        Permission("watch", "batch", "jobs"),
-        Permission("update", "batch", "jobs", "status"),
-        # Only needed when the OwnerReferencesPermissionEnforcement admission plugin is on.
-        Permission("update", "batch", "jobs", "finalizers", optional=True),
-        Permission("list", "", "pods"),
-        Permission("watch", "", "pods"),
-        Permission("create", "", "pods"),
-        Permission("delete", "", "pods"),
-        Permission("patch", "", "pods"),
-        Permission("create", "", "events", optional=True),
-        Permission("patch", "", "events", optional=True),
-    ]
+    and the leader election lock actually use; in namespaced mode the same verbs in
+    each managed namespace (deploy/namespaced/)."""
+    perms: list[Permission] = []
+    for ns in opts.namespaces or [""]:
+        perms += [
+            Permission("get", "batch", "jobs", namespace=ns),
+            Permission("list", "batch", "jobs", namespace=ns),
+            Permission("watch", "batch", "jobs", namespace=ns),
+            Permission("update", "batch", "jobs", "status", namespace=ns),
+            # Only needed when the OwnerReferencesPermissionEnforcement admission plugin
+            # is on.
+            Permission("update", "batch", "jobs", "finalizers", namespace=ns, optional=True),
+            Permission("list", "", "pods", namespace=ns),
+            Permission("watch", "", "pods", namespace=ns),
+            Permission("create", "", "pods", namespace=ns),
+            Permission("delete", "", "pods", namespace=ns),
+            Permission("patch", "", "pods", namespace=ns),
+            Permission("create", "", "events", namespace=ns, optional=True),
+            Permission("patch", "", "events", namespace=ns, optional=True),
+        ]
     if opts.leader_elect:
         ns = opts.leader_elect_resource_namespace
         name = opts.leader_elect_resource_name
@@ -325,12 +342,14 @@ def wait_for_api_server(
     clock: Clock | None = None,
     host: str = "",
     sleep: Callable[[float], None] | None = None,
+    namespaces: Sequence[str] = (),
 ) -> None:
     """Port of WaitForAPIServer, probing with the calls the informers will make.
 
-    Lists one job and one pod in all namespaces, retrying transient failures with a
-    jittered exponential backoff for up to ``timeout`` seconds (measured on ``clock``).
-    Raises StartupError with one line on a permanent failure or when time runs out.
+    Lists one job and one pod in all namespaces (or in each of ``namespaces``),
+    retrying transient failures with a jittered exponential backoff for up to
+    ``timeout`` seconds (measured on ``clock``). Raises StartupError with one line on a
+    permanent failure or when time runs out.
     """
     clk = clock or RealClock()
     start = clk.now()
@@ -338,13 +357,19 @@ def wait_for_api_server(
     def out_of_time(state: tenacity.RetryCallState) -> bool:
         return clk.since(start) >= timeout
 
-    probes: list[tuple[str, Callable[[], object]]] = [
-        (
-            "list jobs.batch cluster-wide",
-            lambda: client.batch_v1().jobs("").list(ListOptions(limit=1)),
-        ),
-        ("list pods cluster-wide", lambda: client.core_v1().pods("").list(ListOptions(limit=1))),
-    ]
+    def list_jobs(ns: str) -> Callable[[], object]:
+        return lambda: client.batch_v1().jobs(ns).list(ListOptions(limit=1))
+
+    def list_pods(ns: str) -> Callable[[], object]:
+        return lambda: client.core_v1().pods(ns).list(ListOptions(limit=1))
+
+    probes: list[tuple[str, Callable[[], object]]] = []
+    for ns in namespaces or [""]:
+        where = f"in namespace {ns}" if ns else "cluster-wide"
+        probes += [
+            (f"list jobs.batch {where}", list_jobs(ns)),
+            (f"list pods {where}", list_pods(ns)),
+        ]
 
     def log_retry(state: tenacity.RetryCallState) -> None:
         logger.debug(
@@ -371,7 +396,11 @@ def wait_for_api_server(
             raise StartupError(message) from None
 
 
-def check_permissions(reviewer: AccessReviewer | None, permissions: Sequence[Permission]) -> None:
+def check_permissions(
+    reviewer: AccessReviewer | None,
+    permissions: Sequence[Permission],
+    manifests: str = "deploy/rbac.yaml",
+) -> None:
     """Ask the API server whether each permission is granted; raise StartupError naming
     every missing required one (optional ones are only logged)."""
     if reviewer is None:
@@ -390,18 +419,25 @@ def check_permissions(reviewer: AccessReviewer | None, permissions: Sequence[Per
             missing.append(p.describe())
     if missing:
         raise StartupError(
-            "missing RBAC permission: not allowed to "
-            + "; ".join(missing)
-            + " (see deploy/rbac.yaml)"
+            "missing RBAC permission: not allowed to " + "; ".join(missing) + f" (see {manifests})"
         )
 
 
 def run_startup_probes(config: Config) -> None:
     """Reachability first, then permissions."""
+    namespaces = config.options.namespaces
     wait_for_api_server(
-        config.client, config.startup_probe_timeout, clock=config.clock, host=config.host
+        config.client,
+        config.startup_probe_timeout,
+        clock=config.clock,
+        host=config.host,
+        namespaces=namespaces,
     )
-    check_permissions(config.access_reviewer, required_permissions(config.options))
+    check_permissions(
+        config.access_reviewer,
+        required_permissions(config.options),
+        "deploy/namespaced/" if namespaces else "deploy/rbac.yaml",
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -456,11 +492,18 @@ class ControllerContext:
     options: JobctlOptions
     registry: CollectorRegistry
     resync_period: Callable[[], float]
+    # Set when leadership ends (None without leader election): workers stop taking keys.
+    leading_lost: threading.Event | None = None
+    # Namespaced mode: the one namespace this context's informers watch ("" = all).
+    namespace: str = ""
 
 
-def create_controller_context(config: Config) -> ControllerContext:
+def create_controller_context(config: Config, namespace: str = "") -> ControllerContext:
     """Port of CreateControllerContext: the shared informer factory with the
     managedFields-trimming transform, on its own "shared-informers" client.
+
+    With ``namespace`` (namespaced mode, not in KCM) every informer of the factory is
+    limited to that namespace (client-go's WithNamespace).
 
     Not in KCM: the factory's ``raw_transforms`` edit the raw JSON before decoding, so
     the dropped parts are never built as models. Jobs lose managedFields. Pods go
@@ -474,6 +517,7 @@ def create_controller_context(config: Config) -> ControllerContext:
     factory = SharedInformerFactory(
         versioned_client,
         period(),
+        namespace=namespace,
         transform=trim_managed_fields,
         raw_transforms={V1Pod: prune_pod_for_job_controller, V1Job: drop_managed_fields},
     )
@@ -483,6 +527,7 @@ def create_controller_context(config: Config) -> ControllerContext:
         options=config.options,
         registry=config.registry,
         resync_period=period,
+        namespace=namespace,
     )
 
 
@@ -502,11 +547,15 @@ def new_job_controller(controller_context: ControllerContext) -> tuple[Controlle
         registry=controller_context.registry,
     )
     workers = controller_context.options.concurrent_job_syncs
+    if controller_context.leading_lost is not None:
+        jc.queue = GatedQueue(jc.queue, controller_context.leading_lost)
+        jc.orphan_queue = GatedQueue(jc.orphan_queue, controller_context.leading_lost)
 
     def run(stop: threading.Event) -> None:
         jc.run(stop, workers)
 
-    return ControllerLoop(run, "job-controller"), jc
+    ns = controller_context.namespace
+    return ControllerLoop(run, f"job-controller/{ns}" if ns else "job-controller"), jc
 
 
 ControllerConstructor = Callable[[ControllerContext], "tuple[Controller, Any]"]
@@ -621,24 +670,16 @@ class _RunState:
 
 
 class _TimeoutLeases:
-    """A LeaseInterface whose get/create/update give up after ``timeout`` seconds."""
+    """A LeaseInterface whose get/create/update run under a ``timeout`` second deadline
+    (the client timeout NewFromKubeconfig sets), on the calling thread."""
 
     def __init__(self, inner: LeaseInterface, timeout: float) -> None:
         self._inner = inner
         self._timeout = timeout
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        try:
-            future = pool.submit(fn, *args)
-            try:
-                return future.result(timeout=self._timeout)
-            except concurrent.futures.TimeoutError:
-                raise TimeoutError(
-                    f"lease request did not complete within {self._timeout:g}s"
-                ) from None
-        finally:
-            pool.shutdown(wait=False)
+        with request_deadline(self._timeout):
+            return fn(*args)
 
     def get(self, name: str) -> Any:
         return self._call(self._inner.get, name)
@@ -691,21 +732,35 @@ class RunHooks:
     """Seams for tests: the controller constructor, the identity, the server."""
 
     controller_constructor: ControllerConstructor = new_job_controller
-    controller_context_constructor: Callable[[Config], ControllerContext] = (
-        create_controller_context
-    )
+    # Called as (config) or, in namespaced mode, (config, namespace).
+    controller_context_constructor: Callable[..., ControllerContext] = create_controller_context
     identity: str | None = None
     # Called with the server once it listens (tests read the bound port).
     on_server_started: Callable[[HealthServer], None] | None = None
     extra_health_checks: list[HealthChecker] = field(default_factory=list)
+    # What OnStoppedLeading calls when the lease is lost (KCM: klog.FlushAndExit(1)).
+    exit_process: Callable[[int], None] = field(default_factory=lambda: flush_and_exit)
+
+
+def flush_and_exit(code: int) -> None:
+    """Port of klog.FlushAndExit: flush the log handlers and end the process now."""
+    # Exiting regardless, as klog does, so a failing flush is ignored.
+    for handler in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            handler.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) -> None:
     """Port of Run: serve health/metrics, then run the Job controller, under leader
     election unless disabled, until ``stop`` is set.
 
-    Returns normally after a requested shutdown; raises RunError when the lease is lost,
-    the controller fails, or shutting down takes longer than allowed.
+    Returns normally after a requested shutdown; raises RunError when the controller
+    fails or shutting down takes longer than allowed. A lost lease ends the process
+    through ``hooks.exit_process(1)`` (RunError follows only if that hook returns).
     """
     hooks = hooks or RunHooks()
     opts = config.options
@@ -725,7 +780,12 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
         server: HealthServer | None = None
         port = opts.port if opts.port else None
         secure_port = opts.secure_port if opts.secure_port else None
-        if port is not None or secure_port is not None:
+        serving_stack = secure_serving(opts)
+        try:
+            secure = serving_stack.__enter__()
+        except ServingError as err:
+            raise StartupError(str(err)) from None
+        if port is not None or secure is not None:
             try:
                 server = HealthServer(
                     opts.bind_address,
@@ -734,11 +794,15 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
                     checks=checks,
                     readiness=state.ready,
                     secure_port=secure_port,
-                    tls_cert_file=opts.tls_cert_file,
-                    tls_private_key_file=opts.tls_private_key_file,
+                    tls_cert_file=secure.cert_file if secure else "",
+                    tls_private_key_file=secure.key_file if secure else "",
+                    authenticator=secure.authenticator if secure else None,
+                    authorizer=secure.authorizer if secure else None,
+                    profiling=opts.profiling,
                 )
-            except OSError as err:
-                reason = err.strerror or err
+            except (OSError, ssl.SSLError) as err:
+                serving_stack.__exit__(None, None, None)
+                reason = getattr(err, "strerror", None) or err
                 address = f"{opts.bind_address}:{port or secure_port}"
                 raise StartupError(f"cannot serve on {address}: {reason}") from None
             server.start()
@@ -754,32 +818,53 @@ def run(config: Config, stop: threading.Event, hooks: RunHooks | None = None) ->
         finally:
             if server is not None:
                 server.shutdown()
+            serving_stack.__exit__(None, None, None)
     finally:
         config.event_broadcaster.shutdown()
 
 
 def _run_phase(
-    config: Config, stop: threading.Event, state: _RunState, hooks: RunHooks
+    config: Config,
+    stop: threading.Event,
+    state: _RunState,
+    hooks: RunHooks,
+    leading_lost: threading.Event | None = None,
 ) -> str | None:
     """KCM's inner ``run``: build the controller context and controllers, start the
     informers, run the controllers until ``stop``.
 
+    In namespaced mode there is one controller context (namespace-scoped informer
+    factory) and one Job controller per namespace; they share the clients.
+
     Returns None after a clean stop, else what went wrong (shutdown timeout, or the
     controllers returning although nobody asked them to stop).
     """
-    controller_context = hooks.controller_context_constructor(config)
-    controller, jc = hooks.controller_constructor(controller_context)
-    factory = controller_context.informer_factory
+    namespaces = config.options.namespaces
+    if namespaces:
+        config = dataclasses.replace(config, client_builder=_shared_clients(config.client_builder))
+    controllers: list[Controller] = []
+    factories: list[Any] = []
     synced: list[Callable[[], bool]] = []
-    for attr in ("pod_store_synced", "job_store_synced"):
-        check = getattr(jc, attr, None)
-        if callable(check):
-            synced.append(check)
+    for ns in namespaces or [""]:
+        controller_context = (
+            hooks.controller_context_constructor(config, ns)
+            if ns
+            else hooks.controller_context_constructor(config)
+        )
+        controller_context.leading_lost = leading_lost
+        controller, jc = hooks.controller_constructor(controller_context)
+        controllers.append(controller)
+        factories.append(controller_context.informer_factory)
+        for attr in ("pod_store_synced", "job_store_synced"):
+            check = getattr(jc, attr, None)
+            if callable(check):
+                synced.append(check)
     state.set_synced_checks(synced)
-    factory.start(stop)
+    for factory in factories:
+        factory.start(stop)
     try:
         if not run_controllers(
-            [controller], stop, config.options.controller_shutdown_timeout, config.clock
+            controllers, stop, config.options.controller_shutdown_timeout, config.clock
         ):
             return "controller shutdown timeout reached"
         if not stop.is_set():
@@ -788,7 +873,23 @@ def _run_phase(
     finally:
         state.set_synced_checks([])
         stop.set()
-        factory.shutdown()
+        for factory in factories:
+            factory.shutdown()
+
+
+def _shared_clients(builder: ClientBuilder) -> ClientBuilder:
+    """``builder`` that hands out one clientset per user name, so that the per-namespace
+    controllers share connections and rate limits."""
+    clients: dict[str, Interface] = {}
+    lock = threading.Lock()
+
+    def build(name: str) -> Interface:
+        with lock:
+            if name not in clients:
+                clients[name] = builder(name)
+            return clients[name]
+
+    return build
 
 
 def _leader_elect_and_run(
@@ -813,6 +914,8 @@ def _leader_elect_and_run(
     elector_stop = threading.Event()
     work_started = threading.Event()
     work_done = threading.Event()
+    # The controllers returned while still leading (so the election was ended for them).
+    work_ended_first = threading.Event()
     errs: list[str] = []
     errs_lock = threading.Lock()
 
@@ -828,7 +931,7 @@ def _leader_elect_and_run(
 
         threading.Thread(target=link, name="leading-link", daemon=True).start()
         try:
-            problem = _run_phase(config, work_stop, state, hooks)
+            problem = _run_phase(config, work_stop, state, hooks, leading)
             if problem is not None:
                 with errs_lock:
                     errs.append(problem)
@@ -837,6 +940,8 @@ def _leader_elect_and_run(
             with errs_lock:
                 errs.append(f"controllers failed: {err}")
         finally:
+            if not leading.is_set():
+                work_ended_first.set()
             state.set_leading(False)
             work_stop.set()
             work_done.set()
@@ -850,6 +955,9 @@ def _leader_elect_and_run(
             logger.info("leaderelection stopped")
         else:
             logger.error("leaderelection lost/stopped")
+        if not stop.is_set() and not work_ended_first.is_set():
+            # The lease was lost (not given up after the work ended): exit like KCM.
+            hooks.exit_process(1)
 
     elector = new_leader_elector(
         LeaderElectionConfig(

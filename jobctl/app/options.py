@@ -6,8 +6,10 @@ generic controller-manager options of ``k8s.io/controller-manager/options/generi
 (``--min-resync-period``, ``--kube-api-qps``/``--kube-api-burst``, leader election
 from ``k8s.io/component-base/config/options``), ``--kubeconfig``/``--master``,
 ``--controller-shutdown-timeout``, ``--feature-gates``, the logging flags and the
-serving flags. Defaults are KCM's, except the lease name (``jobctl``) and the plain
-HTTP ``--port`` that jobctl adds for probes and scraping.
+serving flags (apiserver ``SecureServingOptions``, ``DelegatingAuthenticationOptions``,
+``DelegatingAuthorizationOptions``, component-base ``DebuggingOptions``). Defaults are
+KCM's, except the lease name (``jobctl``), the secure port (10262) and the plain HTTP
+``--port`` (off by default) that jobctl keeps as an opt-out for local use.
 
 Durations use Go's syntax (``15s``, ``1m30s``, ``500ms``) and are stored as float
 seconds. Any bad flag raises ``OptionsError`` with one line of text; the caller
@@ -20,9 +22,10 @@ import argparse
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, NoReturn
 
+from jobctl.k8s_libs import features
 from jobctl.leaderelection import JITTER_FACTOR
 
 # Defaults (KCM's, from component-base / controller-manager / KCM config defaults).
@@ -35,13 +38,17 @@ DEFAULT_RETRY_PERIOD = 2.0
 DEFAULT_RESOURCE_LOCK = "leases"
 DEFAULT_RESOURCE_NAME = "jobctl"
 DEFAULT_RESOURCE_NAMESPACE = "kube-system"
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 DEFAULT_MIN_RESYNC_PERIOD = 12 * 3600.0
 DEFAULT_CONTROLLER_SHUTDOWN_TIMEOUT = 10.0
 # KCM waits this long for the API server's /healthz before giving up (WaitForAPIServer).
 DEFAULT_STARTUP_PROBE_TIMEOUT = 10.0
 DEFAULT_BIND_ADDRESS = "0.0.0.0"
-DEFAULT_PORT = 10258
-DEFAULT_SECURE_PORT = 0
+# The plain-HTTP opt-out is off by default (KCM has no plain port at all).
+DEFAULT_PORT = 0
+# KCM serves HTTPS on 10257; jobctl picks its own port so both can share a host network.
+DEFAULT_SECURE_PORT = 10262
+DEFAULT_ALWAYS_ALLOW_PATHS = ("/healthz", "/readyz", "/livez")
 DEFAULT_CONTROLLER_NAME = "jobctl.dev/job-controller"
 # The name kube-controller-manager's own Job controller answers to.
 KUBE_CONTROLLER_NAME = "kubernetes.io/job-controller"
@@ -143,6 +150,11 @@ def _int_arg(text: str) -> int:
         ) from None
 
 
+def _string_list(text: str) -> list[str]:
+    """pflag's StringSlice: comma-separated, empty items dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def _float_arg(text: str) -> float:
     try:
         return float(text)
@@ -187,7 +199,16 @@ class JobctlOptions:
     secure_port: int = DEFAULT_SECURE_PORT
     tls_cert_file: str = ""
     tls_private_key_file: str = ""
+    cert_dir: str = ""
+    authentication_kubeconfig: str = ""
+    authorization_kubeconfig: str = ""
+    authorization_always_allow_paths: list[str] = field(
+        default_factory=lambda: list(DEFAULT_ALWAYS_ALLOW_PATHS)
+    )
+    profiling: bool = True
     controller_name: str = DEFAULT_CONTROLLER_NAME
+    # Namespaced mode (not in KCM): watch and write only these namespaces; empty: all.
+    namespaces: list[str] = field(default_factory=list)
 
     def validate(self) -> list[str]:
         """Port of KubeControllerManagerOptions.Validate for the kept options.
@@ -226,10 +247,15 @@ class JobctlOptions:
         for flag, value in (("port", self.port), ("secure-port", self.secure_port)):
             if not 0 <= value <= 65535:
                 errs.append(f"{flag} {value} must be between 0 and 65535, inclusive")
-        if self.secure_port and not (self.tls_cert_file and self.tls_private_key_file):
-            errs.append("secure-port needs --tls-cert-file and --tls-private-key-file")
+        if bool(self.tls_cert_file) != bool(self.tls_private_key_file):
+            errs.append("--tls-cert-file and --tls-private-key-file must be given together")
         if self.port and self.secure_port and self.port == self.secure_port:
             errs.append("port and secure-port must differ")
+        for ns in self.namespaces:
+            if not _DNS1123_LABEL.fullmatch(ns):
+                errs.append(f'namespace "{ns}" must be a valid namespace name (RFC 1123 label)')
+        if len(set(self.namespaces)) != len(self.namespaces):
+            errs.append("namespace must not be given twice")
         if not self.controller_name:
             errs.append("controller-name must not be empty")
         elif len(self.controller_name) > 63:
@@ -363,7 +389,9 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
         default=d.feature_gates,
         metavar="KEY=BOOL,...",
         help="A set of key=value pairs that describe feature gates for alpha/experimental "
-        "features.",
+        "features. jobctl implements "
+        f"{', '.join(sorted(features.IMPLEMENTED_GATES))}; switching on another alpha gate "
+        "is refused, setting any other gate is accepted with a warning.",
     )
     generic.add_argument(
         "--leader-elect",
@@ -419,9 +447,21 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
     generic.add_argument(
         "--leader-elect-resource-namespace",
         metavar="NAMESPACE",
-        default=d.leader_elect_resource_namespace,
+        default=None,
         help="The namespace of resource object that is used for locking during leader "
-        f'election. (default "{d.leader_elect_resource_namespace}")',
+        f'election. (default "{d.leader_elect_resource_namespace}", or the first '
+        "--namespace in namespaced mode)",
+    )
+    generic.add_argument(
+        "--namespace",
+        dest="namespaces",
+        action="append",
+        default=[],
+        metavar="NAMESPACE",
+        help="Namespaced mode (not in kube-controller-manager): manage only the Jobs and "
+        "pods of this namespace; repeat for several. Every informer, write and start-up "
+        "permission check is then limited to these namespaces, so a Role per namespace "
+        "is enough (deploy/namespaced/). (default: all namespaces)",
     )
 
     serving = parser.add_argument_group("serving")
@@ -433,32 +473,80 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
         f"(default {d.bind_address})",
     )
     serving.add_argument(
-        "--port",
-        type=_int_arg,
-        default=d.port,
-        metavar="INT",
-        help="The port on which to serve plain HTTP /healthz, /readyz and /metrics. "
-        f"0 disables it. (default {d.port})",
-    )
-    serving.add_argument(
         "--secure-port",
         type=_int_arg,
         default=d.secure_port,
         metavar="INT",
-        help="The port on which to serve the same endpoints over HTTPS with "
-        "--tls-cert-file/--tls-private-key-file. 0 disables it. (default 0)",
+        help="The port on which to serve HTTPS with authentication and authorization "
+        "(/healthz, /readyz and /livez are always allowed). 0 disables it. "
+        f"(default {d.secure_port})",
+    )
+    serving.add_argument(
+        "--port",
+        type=_int_arg,
+        default=d.port,
+        metavar="INT",
+        help="jobctl only, for local use: also serve /healthz, /readyz, /livez and /metrics "
+        "over plain HTTP, WITHOUT authentication, on this port. 0 disables it. (default 0)",
     )
     serving.add_argument(
         "--tls-cert-file",
         metavar="PATH",
         default=d.tls_cert_file,
-        help="PEM certificate for --secure-port.",
+        help="File containing the default x509 Certificate for HTTPS (CA cert, if any, "
+        "concatenated after server cert). If not given, a self-signed certificate and key "
+        "are generated into --cert-dir.",
     )
     serving.add_argument(
         "--tls-private-key-file",
         metavar="PATH",
         default=d.tls_private_key_file,
-        help="PEM private key for --secure-port.",
+        help="File containing the default x509 private key matching --tls-cert-file.",
+    )
+    serving.add_argument(
+        "--cert-dir",
+        metavar="DIR",
+        default=d.cert_dir,
+        help="The directory where the self-signed TLS certs (jobctl.crt, jobctl.key) are "
+        "kept and reused. Ignored if --tls-cert-file and --tls-private-key-file are given. "
+        "(default: a private temporary directory removed at exit)",
+    )
+    serving.add_argument(
+        "--authentication-kubeconfig",
+        metavar="PATH",
+        default=d.authentication_kubeconfig,
+        help="kubeconfig file pointing at the 'core' kubernetes server with enough rights "
+        "to create tokenreviews.authentication.k8s.io. (default: the --kubeconfig / "
+        "in-cluster configuration)",
+    )
+    serving.add_argument(
+        "--authorization-kubeconfig",
+        metavar="PATH",
+        default=d.authorization_kubeconfig,
+        help="kubeconfig file pointing at the 'core' kubernetes server with enough rights "
+        "to create subjectaccessreviews.authorization.k8s.io. (default: the --kubeconfig / "
+        "in-cluster configuration)",
+    )
+    serving.add_argument(
+        "--authorization-always-allow-paths",
+        type=_string_list,
+        default=d.authorization_always_allow_paths,
+        metavar="STRINGS",
+        help="A list of HTTP paths to skip during authorization, i.e. these are authorized "
+        "without contacting the 'core' kubernetes server. "
+        f"(default [{','.join(DEFAULT_ALWAYS_ALLOW_PATHS)}])",
+    )
+
+    debugging = parser.add_argument_group("debugging")
+    debugging.add_argument(
+        "--profiling",
+        type=_bool_arg,
+        nargs="?",
+        const=True,
+        default=d.profiling,
+        metavar="BOOL",
+        help="Enable profiling via web interface host:port/debug/pprof/ (jobctl: the "
+        "thread dump /debug/pprof/goroutine) and /debug/flags/v. (default true)",
     )
 
     logs = parser.add_argument_group("logs")
@@ -485,6 +573,11 @@ def parse_args(argv: Sequence[str]) -> JobctlOptions:
     parser = build_parser()
     namespace = parser.parse_args(list(argv))
     values: dict[str, Any] = vars(namespace)
+    if values["leader_elect_resource_namespace"] is None:
+        namespaces = values["namespaces"]
+        values["leader_elect_resource_namespace"] = (
+            namespaces[0] if namespaces else DEFAULT_RESOURCE_NAMESPACE
+        )
     opts = JobctlOptions(**{f.name: values[f.name] for f in fields(JobctlOptions)})
     errs = opts.validate()
     if errs:

@@ -235,6 +235,13 @@ class ControlleeExpectations:
         self._clock: PassiveClock = clock if clock is not None else RealClock()
         self.timestamp: datetime = timestamp if timestamp is not None else self._clock.now()
 
+    def is_expired(self) -> bool:
+        """Port of ControlleeExpectations.isExpired: older than EXPECTATIONS_TIMEOUT.
+
+        Go twin: ControlleeExpectations.isExpired (controller_utils.go).
+        """
+        return self._clock.since(self.timestamp) > EXPECTATIONS_TIMEOUT
+
     def add(self, add: int, delete: int) -> None:
         """Port of ControlleeExpectations.Add: move both counters atomically.
 
@@ -267,13 +274,6 @@ class ControlleeExpectations:
         """
         with self._lock:
             return {"add": self._add, "del": self._del, "key": self.key}
-
-    def is_expired(self) -> bool:
-        """Port of ControlleeExpectations.isExpired: older than EXPECTATIONS_TIMEOUT.
-
-        Go twin: ControlleeExpectations.isExpired (controller_utils.go).
-        """
-        return self._clock.since(self.timestamp) > EXPECTATIONS_TIMEOUT
 
     def __repr__(self) -> str:
         snap = self.marshal_log()

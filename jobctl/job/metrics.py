@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 
+import prometheus_client
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.registry import Collector
 
@@ -145,7 +146,11 @@ _registered: weakref.WeakSet[CollectorRegistry] = weakref.WeakSet()
 
 
 def register(registry: CollectorRegistry = REGISTRY) -> None:
-    """Port of Register: add every Job controller metric to ``registry``, once per registry."""
+    """Port of Register: add every Job controller metric to ``registry``, once per registry.
+
+    Also turns off prometheus_client's ``*_created`` series (process-wide; component-base
+    exports none)."""
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     with _register_lock:
         if registry in _registered:
             return

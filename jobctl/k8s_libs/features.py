@@ -1000,3 +1000,44 @@ def _suggest_change_emulation_version(gate: FeatureGate, name: str, value: bool)
             "first."
         )
     return ""
+
+
+# ---------------------------------------------------------------------------------------
+# What jobctl implements (not upstream: KCM implements every gate it registers).
+
+# The gates whose behaviour jobctl has ported: the code reads them and acts on them.
+IMPLEMENTED_GATES: frozenset[str] = frozenset(
+    {
+        JOB_MANAGED_BY,
+        MUTABLE_SCHEDULING_DIRECTIVES_FOR_SUSPENDED_JOBS,
+        STALE_CONTROLLER_CONSISTENCY_JOB,
+        ATOMIC_FIFO,
+        IN_ORDER_INFORMERS,
+        IN_ORDER_INFORMERS_BATCH_PROCESS,
+        INFORMER_RESOURCE_VERSION,
+        UNLOCK_WHILE_PROCESSING_FIFO,
+    }
+)
+
+
+def unimplemented_gate_settings(gate: FeatureGate) -> tuple[list[str], list[str]]:
+    """The gates set on the command line (directly or through AllAlpha/AllBeta) whose
+    feature jobctl does not implement, as ``(refused, ignored)``.
+
+    ``refused``: alpha gates switched on — an operator would believe an experimental
+    feature is running when nothing happens, so start-up stops. ``ignored``: every other
+    setting of an unimplemented gate (KCM accepts them all; jobctl warns).
+    """
+    refused: list[str] = []
+    ignored: list[str] = []
+    for name, spec in sorted(gate.known().items()):
+        if name in IMPLEMENTED_GATES or name in (_ALL_ALPHA_GATE, _ALL_BETA_GATE):
+            continue
+        value = gate.enabled(name)
+        if not gate.explicitly_set(name) and value == spec.default:
+            continue
+        if spec.pre_release == ALPHA and value:
+            refused.append(name)
+        else:
+            ignored.append(name)
+    return refused, ignored

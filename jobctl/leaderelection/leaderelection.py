@@ -14,6 +14,20 @@ candidates does not matter; only the rate of their clocks does.
 Go's ``context.Context`` becomes a small cancellable scope (``_Context``) that waits
 through the injected ``Clock``; with ``FakeClock`` the elector never sleeps for real.
 Callers pass a ``threading.Event`` (set = cancelled) to ``run``.
+
+Lock calls take a scope as Go's do (``tryAcquireOrRenew(ctx)``): each runs under the
+scope's deadline, and never longer than ``renew_deadline``. The request itself is
+bounded with ``request_deadline``; because a request that ignores its deadline must not
+hold the elector past it either, the call runs on a helper thread that is abandoned
+when the scope ends. Only ``MAX_LEASE_CALLS_IN_FLIGHT`` such threads exist per
+elector: while an abandoned call has not returned, the next call waits for its slot
+(within its own deadline), so a partitioned candidate never piles up threads.
+
+One deliberate difference: when a renewal misses its deadline the leader steps down at
+once and does not try to release the lease (``release_on_cancel`` applies to a
+requested stop). Go would first spend up to another ``renew_deadline`` on a release
+that, with the API unreachable, cannot succeed; here ``on_stopped_leading`` runs at the
+renew deadline.
 """
 
 from __future__ import annotations
@@ -22,11 +36,14 @@ import dataclasses
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from jobctl.client import errors
+from jobctl.client.deadline import DeadlineExceededError, request_deadline
 from jobctl.k8s_libs.clock import Clock, RealClock, Timer
 from jobctl.leaderelection import resourcelock as rl
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor
@@ -37,6 +54,8 @@ from jobctl.leaderelection.metrics import (
 )
 
 logger = logging.getLogger(__name__)
+
+_R = TypeVar("_R")
 
 JITTER_FACTOR = 1.2
 
@@ -49,6 +68,9 @@ _DEADLINE_EXCEEDED = "context deadline exceeded"
 # How often the thread that ties run()'s stop event to the elector's scope looks at
 # the event. It only bounds how soon a stop request is noticed while waiting.
 _STOP_POLL_SECONDS = 0.05
+
+# Lock calls (helper threads) one elector may have running, abandoned ones included.
+MAX_LEASE_CALLS_IN_FLIGHT = 1
 
 
 class _Context:
@@ -71,7 +93,9 @@ class _Context:
         self._cond = threading.Condition()
         self._children: list[_Context] = []
         self._timer: Timer | None = None
+        self._deadline: datetime | None = None
         self._err: str | None = None
+        self._callbacks: list[Callable[[], None]] = []
         self.event = threading.Event()
         if parent is not None:
             parent._add_child(self)
@@ -95,8 +119,29 @@ class _Context:
     def with_timeout(self, timeout: float) -> _Context:
         """context.WithTimeout, the deadline measured on the clock."""
         ctx = _Context(self._clock, parent=self)
+        ctx._deadline = self._clock.now() + timedelta(seconds=timeout)
         ctx._timer = self._clock.after_func(timeout, lambda: ctx._cancel_with(_DEADLINE_EXCEEDED))
         return ctx
+
+    def deadline(self) -> datetime | None:
+        """ctx.Deadline(): the earliest deadline of this scope and its parents."""
+        parent = self._parent.deadline() if self._parent is not None else None
+        if parent is None or (self._deadline is not None and self._deadline < parent):
+            return self._deadline
+        return parent
+
+    def add_done_callback(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (once) when the scope ends; at once if it already has."""
+        with self._cond:
+            if not self.event.is_set():
+                self._callbacks.append(fn)
+                return
+        fn()
+
+    def remove_done_callback(self, fn: Callable[[], None]) -> None:
+        with self._cond:
+            if fn in self._callbacks:
+                self._callbacks.remove(fn)
 
     def err(self) -> str | None:
         """ctx.Err(): why the scope ended, or None while it is live."""
@@ -122,10 +167,14 @@ class _Context:
             self.event.set()
             children = list(self._children)
             self._children.clear()
+            callbacks = list(self._callbacks)
+            self._callbacks.clear()
             timer = self._timer
             self._cond.notify_all()
         if timer is not None:
             timer.stop()
+        for fn in callbacks:
+            fn()
         for c in children:
             c._cancel_with(reason)
         if self._parent is not None:
@@ -192,6 +241,104 @@ def _poll_until_context_timeout(
                 return None
     finally:
         deadline_ctx.cancel()
+
+
+class _LeaseCalls:
+    """Runs lock calls on helper threads, each bounded (jobctl addition).
+
+    Stands in for what a Go request does with its context: return when the context
+    ends. A call ends at the earlier of its scope's end (a deadline on the injected
+    clock, or a cancellation) and ``timeout`` seconds of real time (Go's context
+    deadlines are real time). The request is given that time (``request_deadline``) so
+    that the transport ends it then; a call that still does not return is abandoned,
+    and its thread keeps its slot until it does. At most ``limit`` slots exist, and a
+    caller waits for one within its own bounds.
+    """
+
+    def __init__(self, clock: Clock, limit: int = MAX_LEASE_CALLS_IN_FLIGHT) -> None:
+        self._clock = clock
+        self._limit = limit
+        self._cond = threading.Condition()
+        self._in_flight = 0
+
+    def in_flight(self) -> int:
+        """Calls whose thread is still running (abandoned ones included)."""
+        with self._cond:
+            return self._in_flight
+
+    def call(self, ctx: _Context, timeout: float | None, fn: Callable[..., _R], *args: Any) -> _R:
+        """``fn(*args)`` on a helper thread, given up (DeadlineExceededError) when the
+        scope or the time runs out first, also while waiting for a free slot."""
+        cond = self._cond
+        give_up_at = time.monotonic() + timeout if timeout is not None else None
+
+        def wake() -> None:
+            with cond:
+                cond.notify_all()
+
+        def wait_step(what: str) -> None:
+            # Called with cond held: raise if out of bounds, else wait a little.
+            err = ctx.err()
+            left = give_up_at - time.monotonic() if give_up_at is not None else None
+            if err is None and left is not None and left <= 0:
+                err = _DEADLINE_EXCEEDED
+            if err == _DEADLINE_EXCEEDED:
+                raise DeadlineExceededError(f"{what}: {err}" if what else err)
+            if err is not None:
+                raise _CanceledError(f"{what}: {err}" if what else err)
+            if what:
+                cond.wait(_STOP_POLL_SECONDS if left is None else min(left, _STOP_POLL_SECONDS))
+
+        ctx.add_done_callback(wake)
+        try:
+            with cond:
+                while self._in_flight >= self._limit:
+                    wait_step("an earlier lease request has not returned")
+                wait_step("")
+                self._in_flight += 1
+            budget = self._budget(ctx, give_up_at)
+            outcome: list[tuple[bool, Any]] = []
+
+            def run() -> None:
+                try:
+                    if budget is None:
+                        outcome.append((True, fn(*args)))
+                    else:
+                        with request_deadline(budget):
+                            outcome.append((True, fn(*args)))
+                except Exception as err:
+                    outcome.append((False, err))
+                finally:
+                    with cond:
+                        self._in_flight -= 1
+                        cond.notify_all()
+
+            threading.Thread(target=run, name="leader-election-call", daemon=True).start()
+            with cond:
+                while not outcome:
+                    wait_step("lease request abandoned")
+            ok, value = outcome[0]
+            if not ok:
+                raise value
+            result: _R = value
+            return result
+        finally:
+            ctx.remove_done_callback(wake)
+
+    def _budget(self, ctx: _Context, give_up_at: float | None) -> float | None:
+        """Seconds the request may take: the nearer of the scope's deadline (on the
+        clock) and ``give_up_at`` (real time)."""
+        budgets: list[float] = []
+        deadline = ctx.deadline()
+        if deadline is not None:
+            budgets.append((deadline - self._clock.now()).total_seconds())
+        if give_up_at is not None:
+            budgets.append(give_up_at - time.monotonic())
+        return max(0.0, min(budgets)) if budgets else None
+
+
+class _CanceledError(Exception):
+    """A lock call gave up because its scope was cancelled (Go's context.Canceled)."""
 
 
 def new_leader_elector(lec: LeaderElectionConfig) -> LeaderElector:
@@ -286,6 +433,39 @@ class LeaderElector:
         self._clock: Clock = clock or config.clock or RealClock()
         self._observed_record_lock = threading.RLock()
         self._metrics = metrics or new_leader_metrics(config.metrics_provider)
+        self._calls = _LeaseCalls(self._clock)
+        # Callers inside _lease_call (waiting for or on a lock call); tests read it.
+        self._callers = 0
+        self._callers_lock = threading.Lock()
+
+    def lease_calls_in_flight(self) -> int:
+        """Lock calls still running on helper threads (at most MAX_LEASE_CALLS_IN_FLIGHT)."""
+        return self._calls.in_flight()
+
+    def lease_callers(self) -> int:
+        """Threads of this elector currently making (or waiting to make) a lock call."""
+        with self._callers_lock:
+            return self._callers
+
+    def _lease_call(
+        self,
+        ctx: _Context | None,
+        fn: Callable[..., _R],
+        *args: Any,
+        timeout: float | None = None,
+    ) -> _R:
+        """A lock call bounded by ``ctx`` and by ``timeout`` seconds (default: the
+        renew deadline; unset in a config that skipped validation: unbounded)."""
+        with self._callers_lock:
+            self._callers += 1
+        try:
+            if timeout is None and self._config.renew_deadline > 0:
+                timeout = self._config.renew_deadline
+            scope = ctx if ctx is not None else _Context(self._clock)
+            return self._calls.call(scope, timeout, fn, *args)
+        finally:
+            with self._callers_lock:
+                self._callers -= 1
 
     @property
     def config(self) -> LeaderElectionConfig:
@@ -370,9 +550,9 @@ class LeaderElector:
         def attempt() -> None:
             nonlocal succeeded
             if not self._config.coordinated:
-                succeeded = self.try_acquire_or_renew()
+                succeeded = self.try_acquire_or_renew(ctx)
             else:
-                succeeded = self.try_coordinated_renew()
+                succeeded = self.try_coordinated_renew(ctx)
             self.maybe_report_transition()
             if not succeeded:
                 logger.debug("Failed to acquire lease %s", desc)
@@ -407,15 +587,17 @@ class LeaderElector:
         ctx = ctx.child()
         lock = self._lock()
         try:
+            lost = False
 
             def condition(poll_ctx: _Context) -> bool:
                 if poll_ctx.done():
                     return False
                 if not self._config.coordinated:
-                    return self.try_acquire_or_renew()
-                return self.try_coordinated_renew()
+                    return self.try_acquire_or_renew(poll_ctx)
+                return self.try_coordinated_renew(poll_ctx)
 
             def attempt() -> None:
+                nonlocal lost
                 err = _poll_until_context_timeout(
                     ctx,
                     self._clock,
@@ -430,11 +612,13 @@ class LeaderElector:
                     return
                 self._metrics.leader_off(self._config.name)
                 logger.info("Failed to renew lease %s: %s", desc, err)
+                lost = err == _DEADLINE_EXCEEDED
                 ctx.cancel()
 
             _until(ctx, attempt, self._config.retry_period)
 
-            if self._config.release_on_cancel:
+            # Not after a missed renewal: see the module docstring.
+            if self._config.release_on_cancel and not lost:
                 self.release()
         finally:
             ctx.cancel()
@@ -451,23 +635,30 @@ class LeaderElector:
             root.cancel()
 
     def release(self) -> bool:
-        """Port of release: give up the lock if held, within ``renew_deadline``.
+        """Port of release: give up the lock if held, within ``renew_deadline`` (real
+        time, as Go's context.WithTimeout).
 
         Go twin: LeaderElector.release (leaderelection.go).
         """
-        deadline = self._clock.now() + timedelta(seconds=self._config.renew_deadline)
-        return self._try_release(deadline)
+        renew_deadline = self._config.renew_deadline
+        # A config that never went through validation may leave it unset: no bound.
+        give_up_at = time.monotonic() + renew_deadline if renew_deadline > 0 else None
+        return self._try_release(give_up_at)
 
-    def _try_release(self, deadline: datetime) -> bool:
+    def _try_release(self, give_up_at: float | None) -> bool:
         """Port of tryRelease: clear the holder, retrying on conflicts (for example
         with a renewal still in flight) until the deadline.
 
         Go twin: LeaderElector.tryRelease (leaderelection.go).
         """
         lock = self._lock()
+
+        def left() -> float | None:
+            return None if give_up_at is None else max(0.0, give_up_at - time.monotonic())
+
         while True:
             try:
-                old_record, _ = lock.get()
+                old_record, _ = self._lease_call(None, lock.get, timeout=left())
             except Exception as err:
                 if not errors.is_not_found(err):
                     logger.error("error retrieving resource lock %s: %s", lock.describe(), err)
@@ -485,9 +676,10 @@ class LeaderElector:
                 acquire_time=now,
             )
             try:
-                lock.update(record)
+                self._lease_call(None, lock.update, record, timeout=left())
             except Exception as err:
-                if errors.is_conflict(err) and self._clock.now() < deadline:
+                remaining = left()
+                if errors.is_conflict(err) and (remaining is None or remaining > 0):
                     logger.debug("Conflict when releasing lease %s, retrying", lock.describe())
                     continue
                 logger.error("Failed to release lease %s: %s", lock.describe(), err)
@@ -496,7 +688,7 @@ class LeaderElector:
             self.set_observed_record(record)
             return True
 
-    def try_coordinated_renew(self) -> bool:
+    def try_coordinated_renew(self, ctx: _Context | None = None) -> bool:
         """Port of tryCoordinatedRenew (leaderelection.go): renew a lease granted by the coordinated
         election; never creates or takes one."""
         lock = self._lock()
@@ -509,7 +701,7 @@ class LeaderElector:
         )
 
         try:
-            old_record, old_raw_record = lock.get()
+            old_record, old_raw_record = self._lease_call(ctx, lock.get)
         except Exception as err:
             if not errors.is_not_found(err):
                 logger.error("Error retrieving lease lock %s: %s", lock.describe(), err)
@@ -550,7 +742,7 @@ class LeaderElector:
             record.leader_transitions = old_record.leader_transitions + 1
 
         try:
-            lock.update(record)
+            self._lease_call(ctx, lock.update, record)
         except Exception as err:
             logger.error("Failed to update lock %s: %s", lock.describe(), err)
             return False
@@ -558,7 +750,7 @@ class LeaderElector:
         self.set_observed_record(record)
         return True
 
-    def try_acquire_or_renew(self) -> bool:
+    def try_acquire_or_renew(self, ctx: _Context | None = None) -> bool:
         """Port of tryAcquireOrRenew: take the lock if free or expired, or renew it
         if held; True on success.
 
@@ -584,7 +776,7 @@ class LeaderElector:
             record.acquire_time = old_observed.acquire_time
             record.leader_transitions = old_observed.leader_transitions
             try:
-                lock.update(record)
+                self._lease_call(ctx, lock.update, record)
             except Exception as err:
                 logger.info(
                     "Failed to update lease %s optimistically, falling back to slow path: %s",
@@ -597,13 +789,13 @@ class LeaderElector:
 
         # 2. obtain or create the record
         try:
-            old_record, old_raw_record = lock.get()
+            old_record, old_raw_record = self._lease_call(ctx, lock.get)
         except Exception as err:
             if not errors.is_not_found(err):
                 logger.error("Error retrieving lease lock %s: %s", lock.describe(), err)
                 return False
             try:
-                lock.create(record)
+                self._lease_call(ctx, lock.create, record)
             except Exception as create_err:
                 logger.error(
                     "Error initially creating lease lock %s: %s", lock.describe(), create_err
@@ -633,7 +825,7 @@ class LeaderElector:
             record.leader_transitions = old_record.leader_transitions + 1
 
         try:
-            lock.update(record)
+            self._lease_call(ctx, lock.update, record)
         except Exception as err:
             logger.error("Failed to update lease %s: %s", lock.describe(), err)
             return False

@@ -93,6 +93,7 @@ def jobctl_args(kubeconfig: str | Path, controller_name: str, *extra: str) -> li
         "--leader-elect=false",
         f"--controller-name={controller_name}",
         "--port=0",
+        "--secure-port=0",
         *extra,
     ]
 

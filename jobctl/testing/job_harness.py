@@ -11,7 +11,13 @@ and an ``update_status_handler`` that records every status written. A test then 
     h.add_pods(new_pod_list(1, "Running", job))
     result = h.sync(job)
     assert len(result.created) == 1
-    assert result.job.status.active == 2
+    assert result.counts.active == 2
+
+``SyncResult.patches`` name the pod each patch went to (``raw_patches`` keeps the bytes
+alone) and ``SyncResult.counts`` reads the written status as Go does (0 when unset);
+``JobHarness(pod_events=True)`` records RealPodControl's SuccessfulCreate and
+SuccessfulDelete events. The pytest plugin (``jobctl.testing.pytest_plugin``) wraps the
+harness in fixtures; docs/TESTING.md walks through it.
 
 It also holds the helpers the ported tables share: ``z`` (a model with Go zero values
 for required fields), ``set_pods_statuses``/``set_pods_statuses_with_indexes``
@@ -69,6 +75,7 @@ from jobctl.testing.builders import (
     rand_string,
 )
 from jobctl.testing.fake_clientset import FakeClientset
+from jobctl.testing.pod_control import CreatedPod, PodPatch, RecordingPodControl
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -228,22 +235,79 @@ def status_view(status: V1JobStatus | None) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class StatusCounts:
+    """A Job status's counters read as Go reads them: an unset counter is 0.
+
+    ``ready`` and ``terminating`` are pointers in Go; they read 0 here too, as
+    ``ptr.Deref(x, 0)`` does. The index sets read "" when unset.
+    """
+
+    active: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    ready: int = 0
+    terminating: int = 0
+    completed_indexes: str = ""
+    failed_indexes: str = ""
+
+    @classmethod
+    def of(cls, status: V1JobStatus | None) -> StatusCounts:
+        """The counters of ``status`` (all zero for None)."""
+        if status is None:
+            return cls()
+        return cls(
+            active=status.active or 0,
+            succeeded=status.succeeded or 0,
+            failed=status.failed or 0,
+            ready=status.ready or 0,
+            terminating=status.terminating or 0,
+            completed_indexes=status.completed_indexes or "",
+            failed_indexes=status.failed_indexes or "",
+        )
+
+
 @dataclass
 class SyncResult:
-    """What one ``JobHarness.sync`` did."""
+    """What one ``JobHarness.sync`` did.
+
+    ``created`` holds the pod templates the controller asked for (``created_pods`` the
+    same with the names the API server would give); ``deleted`` the names of the pods it
+    deleted; ``patches`` every pod patch with its pod's name (``raw_patches`` the bytes
+    only, as upstream's FakePodControl records them); ``events`` the events recorded
+    ("Type Reason Message"); ``statuses`` every status written, ``job`` the last Job
+    written; ``error`` what ``sync_job`` raised. ``counts`` reads the last status
+    written as Go does (0 when unset).
+    """
 
     created: list[V1PodTemplateSpec]
     deleted: list[str]
-    patches: list[bytes]
+    patches: list[PodPatch]
     events: list[str]
     statuses: list[V1JobStatus]
     job: V1Job | None
     error: BaseException | None
+    created_pods: list[CreatedPod] = field(default_factory=list)
 
     @property
     def status(self) -> V1JobStatus | None:
         """The last status written, if any."""
         return self.statuses[-1] if self.statuses else None
+
+    @property
+    def raw_patches(self) -> list[bytes]:
+        """The patch bytes alone, in the order they were sent."""
+        return [p.data for p in self.patches]
+
+    @property
+    def patched_pods(self) -> list[str]:
+        """The names of the pods patched, in the order they were patched."""
+        return [p.name for p in self.patches]
+
+    @property
+    def counts(self) -> StatusCounts:
+        """The counters of the last status written, read as Go's (0 when unset)."""
+        return StatusCounts.of(self.status)
 
 
 class JobHarness:
@@ -258,9 +322,14 @@ class JobHarness:
         pod_control: FakePodControl | None = None,
         fake_pod_control: bool = True,
         capture_status: bool = True,
+        pod_events: bool = False,
+        name_seed: str | int | None = None,
     ) -> None:
         """``fake_pod_control=False`` keeps the controller's RealPodControl (writes go to
-        the fake clientset); ``capture_status=False`` keeps the real status writer."""
+        the fake clientset); ``capture_status=False`` keeps the real status writer;
+        ``pod_events=True`` makes the fake pod control record SuccessfulCreate and
+        SuccessfulDelete events as RealPodControl does (upstream's fake records none);
+        ``name_seed`` makes the generated pod names repeatable."""
         self.client = FakeClientset(*objects)
         self.clock = clock if clock is not None else FakeClock(now or datetime.now(UTC))
         self.factory = SharedInformerFactory(self.client, 0)
@@ -277,10 +346,14 @@ class JobHarness:
             **kwargs,
         )
         self.pod_control = pod_control if pod_control is not None else FakePodControl()
-        if fake_pod_control:
-            self.controller.pod_control = self.pod_control
         self.recorder: FakeRecorder = new_fake_recorder(0)
         self.controller.recorder = self.recorder
+        # Wraps the fake: names the pods patched and created, and records pod events.
+        self.recording = RecordingPodControl(
+            self.pod_control, self.recorder if pod_events else None, seed=name_seed
+        )
+        if fake_pod_control:
+            self.controller.pod_control = self.recording
         self.controller.pod_store_synced = lambda: True
         self.controller.job_store_synced = lambda: True
         self.statuses: list[V1JobStatus] = []
@@ -392,12 +465,11 @@ class JobHarness:
         key = job if isinstance(job, str) else self.key(job)
         first_status = len(self.statuses)
         pc = self.pod_control
+        rec = self.recording
         with pc.lock:
-            n_created, n_deleted, n_patches = (
-                len(pc.templates),
-                len(pc.delete_pod_name),
-                len(pc.patches),
-            )
+            n_created, n_deleted = len(pc.templates), len(pc.delete_pod_name)
+        with rec.lock:
+            n_patches, n_named = len(rec.patched), len(rec.created)
         error: BaseException | None = None
         try:
             self.controller.sync_job(key)
@@ -406,7 +478,9 @@ class JobHarness:
         with pc.lock:
             created = list(pc.templates[n_created:])
             deleted = list(pc.delete_pod_name[n_deleted:])
-            patches = list(pc.patches[n_patches:])
+        with rec.lock:
+            patches = list(rec.patched[n_patches:])
+            created_pods = list(rec.created[n_named:])
         return SyncResult(
             created=created,
             deleted=deleted,
@@ -415,6 +489,7 @@ class JobHarness:
             statuses=self.statuses[first_status:],
             job=self.written,
             error=error,
+            created_pods=created_pods,
         )
 
     def sync_ok(self, job: V1Job | str) -> SyncResult:

@@ -6,6 +6,12 @@ pending items keyed by ready time, adds those that are due to the underlying que
 sleeps on the injected clock until the earliest ready time, a new hand-off, or the
 10 second heartbeat. An item handed off again with an earlier time moves earlier; a later
 time is ignored.
+
+Durations are float seconds. Go's ``time.Duration`` is an int64 count of nanoseconds, so
+no delay is longer than about 292 years; ``add_after`` saturates longer (or infinite)
+delays to that maximum instead of failing, and a ready time past the last instant a
+``datetime`` can hold saturates to that instant. The waiting loop logs and carries on
+after an unexpected exception: a dead loop would silently stop every delayed add.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from jobctl.k8s_libs.clock import Clock, RealClock
@@ -223,7 +229,7 @@ class DelayingType(Generic[T]):
         if duration <= 0:
             self._queue.add(item)
             return
-        entry = WaitFor(item, self._clock.now() + timedelta(seconds=duration))
+        entry = WaitFor(item, ready_time(self._clock.now(), duration))
         with self._cond:
             if self._stopped:
                 return
@@ -236,22 +242,31 @@ class DelayingType(Generic[T]):
         """Port of delayingType.waitingLoop: move due items into the queue until shutdown.
 
         Go twin: delayingType.waitingLoop (delaying_queue.go).
-        """
-        try:
-            self._run_waiting_loop()
-        except BaseException:
-            logger.exception("workqueue waiting loop crashed")
-            raise
 
-    def _run_waiting_loop(self) -> None:
+        The pending entries live outside ``_run_waiting_loop`` so that, after an
+        unexpected exception (logged), the loop resumes with nothing lost but the entry
+        being handled when it was raised.
+        """
+        waiting_for_queue: WaitForPriorityQueue[T] = WaitForPriorityQueue()
+        waiting_entry_by_data: dict[T, WaitFor[T]] = {}
+        while True:
+            try:
+                self._run_waiting_loop(waiting_for_queue, waiting_entry_by_data)
+                return
+            except Exception:
+                logger.exception("workqueue waiting loop failed; continuing")
+
+    def _run_waiting_loop(
+        self,
+        waiting_for_queue: WaitForPriorityQueue[T],
+        waiting_entry_by_data: dict[T, WaitFor[T]],
+    ) -> None:
         clock = self._clock
         cond = self._cond
         handed_off = self._waiting_for_add
         queue = self._queue
         heartbeat = timedelta(seconds=MAX_WAIT)
         next_heartbeat = clock.now() + heartbeat
-        waiting_for_queue: WaitForPriorityQueue[T] = WaitForPriorityQueue()
-        waiting_entry_by_data: dict[T, WaitFor[T]] = {}
 
         while True:
             if queue.shutting_down():
@@ -265,8 +280,8 @@ class DelayingType(Generic[T]):
                 if entry.ready_at > now:
                     break
                 waiting_for_queue.pop()
-                queue.add(entry.data)
                 del waiting_entry_by_data[entry.data]
+                queue.add(entry.data)
 
             with cond:
                 if self._stopped:
@@ -288,14 +303,19 @@ class DelayingType(Generic[T]):
                 handed_off.clear()
 
             now = clock.now()
-            while next_heartbeat <= now:
-                next_heartbeat += heartbeat
+            if next_heartbeat <= now:
+                # A ticker drops the ticks it missed; skip them without looping over them.
+                missed = (now - next_heartbeat) // heartbeat + 1
+                next_heartbeat += heartbeat * missed
 
             for entry in entries:
-                if entry.ready_at > now:
-                    _insert(waiting_for_queue, waiting_entry_by_data, entry)
-                else:
-                    queue.add(entry.data)
+                try:
+                    if entry.ready_at > now:
+                        _insert(waiting_for_queue, waiting_entry_by_data, entry)
+                    else:
+                        queue.add(entry.data)
+                except Exception:
+                    logger.exception("workqueue waiting loop dropped an item; continuing")
 
 
 class WaitFor(Generic[T]):
@@ -367,6 +387,28 @@ class WaitForPriorityQueue(Generic[T]):
 
 # Upper bound on how long the waiting loop sleeps, as insurance against missed wake-ups.
 MAX_WAIT = 10.0
+
+# The longest delay Go's time.Duration can express (math.MaxInt64 nanoseconds), in seconds.
+MAX_DURATION = (2**63 - 1) / 1e9
+_MAX_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def saturated_duration(duration: float) -> float:
+    """``duration`` clamped to Go's time.Duration range (longer or infinite: the maximum)."""
+    if duration >= MAX_DURATION or duration != duration:
+        # NaN cannot come from Go; treat it as "never" rather than "now".
+        return MAX_DURATION
+    return duration
+
+
+def ready_time(now: datetime, duration: float) -> datetime:
+    """``now`` plus ``duration`` seconds, saturated like Go's time arithmetic."""
+    delay = saturated_duration(duration)
+    try:
+        return now + timedelta(seconds=delay)
+    except OverflowError:
+        # Past year 9999: no clock reaches it, as no Go clock reaches year 292277026596.
+        return _MAX_TIME if now.tzinfo is not None else datetime.max
 
 
 def _insert(

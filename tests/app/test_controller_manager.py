@@ -26,7 +26,7 @@ from jobctl.app.controller_manager import (
     wait_for_api_server,
 )
 from jobctl.app.options import JobctlOptions, parse_args
-from jobctl.client import errors
+from jobctl.client import deadline, errors
 from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.fake_clientset import Action, FakeClientset
 
@@ -181,6 +181,11 @@ def _load_deploy() -> dict[str, list[dict[str, Any]]]:
     return docs
 
 
+def _named(docs: dict[str, list[dict[str, Any]]], kind: str, name: str) -> dict[str, Any]:
+    (doc,) = (d for d in docs[kind] if d["metadata"]["name"] == name)
+    return doc
+
+
 def _grants(rules: list[dict[str, Any]], p: Permission) -> bool:
     resource = p.resource + (f"/{p.subresource}" if p.subresource else "")
     for rule in rules:
@@ -197,7 +202,7 @@ def _grants(rules: list[dict[str, Any]], p: Permission) -> bool:
 
 def test_deploy_rbac_grants_exactly_what_the_probe_requires() -> None:
     docs = _load_deploy()
-    (cluster_role,) = docs["ClusterRole"]
+    cluster_role = _named(docs, "ClusterRole", "jobctl")
     (role,) = docs["Role"]
     perms = required_permissions(JobctlOptions())
     for p in perms:
@@ -218,14 +223,17 @@ def test_deploy_rbac_grants_exactly_what_the_probe_requires() -> None:
 def test_deploy_bindings_and_deployment_are_consistent() -> None:
     docs = _load_deploy()
     (sa,) = docs["ServiceAccount"]
-    (crb,) = docs["ClusterRoleBinding"]
+    crb = _named(docs, "ClusterRoleBinding", "jobctl")
     (rb,) = docs["RoleBinding"]
     (deployment,) = docs["Deployment"]
     for binding in (crb, rb):
         assert binding["subjects"][0]["name"] == sa["metadata"]["name"]
-    assert crb["roleRef"]["name"] == docs["ClusterRole"][0]["metadata"]["name"]
+    assert crb["roleRef"]["name"] == "jobctl"
+    delegator = _named(docs, "ClusterRoleBinding", "jobctl-auth-delegator")
+    assert delegator["roleRef"]["name"] == "system:auth-delegator"
+    assert delegator["subjects"][0]["name"] == sa["metadata"]["name"]
     assert rb["roleRef"]["name"] == docs["Role"][0]["metadata"]["name"]
-    for doc in [sa, crb, rb, deployment, *docs["ClusterRole"], *docs["Role"]]:
+    for doc in [sa, crb, delegator, rb, deployment, *docs["ClusterRole"], *docs["Role"]]:
         assert "namespace" not in doc["metadata"], "manifests must be namespace-agnostic"
 
     spec = deployment["spec"]
@@ -239,9 +247,13 @@ def test_deploy_bindings_and_deployment_are_consistent() -> None:
     assert opts.controller_name == "jobctl.dev/job-controller"
     assert opts.leader_elect_resource_name in docs["Role"][0]["rules"][1]["resourceNames"]
     port = container["ports"][0]["containerPort"]
-    assert port == opts.port
+    assert port == opts.secure_port
+    assert opts.port == 0, "no unauthenticated plain port in the deployment"
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert opts.cert_dir in mounts, "the root filesystem is read-only"
     for probe_name in ("livenessProbe", "readinessProbe"):
         assert container[probe_name]["httpGet"]["path"] == "/healthz"
+        assert container[probe_name]["httpGet"]["scheme"] == "HTTPS"
         assert container[probe_name]["httpGet"]["port"] == container["ports"][0]["name"]
     bound = opts.controller_shutdown_timeout + opts.leader_elect_renew_deadline
     assert pod["terminationGracePeriodSeconds"] > bound
@@ -336,18 +348,22 @@ def test_run_controllers_returns_when_controllers_end_by_themselves() -> None:
 # --- lease client timeout ------------------------------------------------------------
 
 
-def test_timeout_leases_bounds_a_hung_call() -> None:
-    hang = threading.Event()
+def test_timeout_leases_bounds_each_call_with_a_request_deadline() -> None:
+    """Each lease call runs under request_deadline (the transport ends it then), on
+    the calling thread: no helper thread per call."""
+    seen: list[tuple[float | None, str]] = []
 
-    class Hung:
+    class Recording:
         def get(self, name: str) -> Any:
-            hang.wait(5)
+            seen.append((deadline.remaining(), threading.current_thread().name))
             return name
 
-    leases = _TimeoutLeases(Hung(), 0.05)  # type: ignore[arg-type]
-    with pytest.raises(TimeoutError):
-        leases.get("jobctl")
-    hang.set()
+    leases = _TimeoutLeases(Recording(), 5.0)  # type: ignore[arg-type]
+    assert leases.get("jobctl") == "jobctl"
+    ((left, thread),) = seen
+    assert left is not None and 0 < left <= 5.0
+    assert thread == threading.current_thread().name
+    assert deadline.remaining() is None
 
 
 def test_timeout_leases_passes_results_and_errors() -> None:

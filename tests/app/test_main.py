@@ -119,3 +119,12 @@ def test_bad_kubeconfig_single_line(tmp_path: Path) -> None:
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"jobctl: invalid client configuration: kubeconfig {bad}: ")
+
+
+def test_unimplemented_alpha_gate_refused_in_one_line() -> None:
+    result = run_jobctl("--feature-gates=GenericWorkload=true,WorkloadWithJob=true")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "WorkloadWithJob" in lines[0]
+    assert "does not implement" in lines[0]

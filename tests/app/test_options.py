@@ -33,8 +33,13 @@ def test_defaults() -> None:
     assert opts.min_resync_period == 12 * 3600.0
     assert opts.controller_shutdown_timeout == 10.0
     assert opts.bind_address == "0.0.0.0"
-    assert opts.port == 10258
-    assert opts.secure_port == 0
+    assert opts.port == 0
+    assert opts.secure_port == 10262
+    assert opts.cert_dir == ""
+    assert opts.authentication_kubeconfig == ""
+    assert opts.authorization_kubeconfig == ""
+    assert opts.authorization_always_allow_paths == ["/healthz", "/readyz", "/livez"]
+    assert opts.profiling is True
     assert opts.controller_name == "jobctl.dev/job-controller"
     assert opts.logging_format == "text"
     assert opts.verbosity == 0
@@ -185,7 +190,10 @@ def test_format_duration(seconds: float, text: str) -> None:
         (["--logging-format=xml"], 'logging-format must be one of text, json, got "xml"'),
         (["--bind-address=localhost"], 'bind-address must be an IP address, got "localhost"'),
         (["--port=70000"], "port 70000 must be between 0 and 65535, inclusive"),
-        (["--secure-port=10257"], "secure-port needs --tls-cert-file and --tls-private-key-file"),
+        (
+            ["--tls-cert-file=a.crt"],
+            "--tls-cert-file and --tls-private-key-file must be given together",
+        ),
         (["--controller-name="], "controller-name must not be empty"),
         (["--min-resync-period=0s"], "min-resync-period must be greater than 0"),
     ],
@@ -209,3 +217,25 @@ def test_several_validation_errors_join_on_one_line() -> None:
 
 def test_validate_lists_nothing_for_defaults() -> None:
     assert JobctlOptions().validate() == []
+
+
+def test_serving_flags() -> None:
+    opts = parse_args(
+        [
+            "--secure-port=0",
+            "--port=10258",
+            "--cert-dir=/var/run/jobctl",
+            "--tls-cert-file=a.crt",
+            "--tls-private-key-file=a.key",
+            "--authentication-kubeconfig=authn.conf",
+            "--authorization-kubeconfig=authz.conf",
+            "--authorization-always-allow-paths=/healthz,/metrics",
+            "--profiling=false",
+        ]
+    )
+    assert (opts.secure_port, opts.port, opts.cert_dir) == (0, 10258, "/var/run/jobctl")
+    assert (opts.tls_cert_file, opts.tls_private_key_file) == ("a.crt", "a.key")
+    assert opts.authentication_kubeconfig == "authn.conf"
+    assert opts.authorization_kubeconfig == "authz.conf"
+    assert opts.authorization_always_allow_paths == ["/healthz", "/metrics"]
+    assert opts.profiling is False

@@ -131,6 +131,8 @@ class Harness:
     error: list[BaseException] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     server: list[HealthServer] = field(default_factory=list)
+    # Exit codes OnStoppedLeading asked for (the process is not really ended here).
+    exits: list[int] = field(default_factory=list)
 
     def start(self) -> threading.Thread:
         def target() -> None:
@@ -168,6 +170,7 @@ def make_harness(port: int = 0, **overrides: Any) -> Harness:
         leader_elect_resource_name=LEASE_NAME,
         bind_address="127.0.0.1",
         port=port,
+        secure_port=0,
         **overrides,
     )
     client = FakeClientset()
@@ -214,6 +217,7 @@ def make_harness(port: int = 0, **overrides: Any) -> Harness:
         ),
     )
     h.hooks.on_server_started = h.server.append
+    h.hooks.exit_process = h.exits.append
 
     def on_update(action: Action) -> tuple[bool, Any, BaseException | None]:
         spec = action.object.spec
@@ -329,6 +333,8 @@ def test_lost_lease_stops_controller_and_fails(cleanup: list[Callable[[], None]]
     assert len(h.error) == 1
     assert isinstance(h.error[0], RunError)
     assert str(h.error[0]) == "leader election lost"
+    # KCM's OnStoppedLeading: log and exit 1 as soon as the lease is lost.
+    assert h.exits == [1]
 
 
 def test_shutdown_is_bounded_by_controller_shutdown_timeout(

@@ -87,6 +87,7 @@ class Jobctl:
                     "jobctl",
                     "--bind-address=127.0.0.1",
                     f"--port={self.port}",
+                    "--secure-port=0",
                     *self.args,
                 ],
                 stdout=stdout,

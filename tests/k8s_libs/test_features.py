@@ -1012,3 +1012,30 @@ def test_override_default() -> None:
         gate.override_default(TEST_LOCKED_TRUE, False)
     with pytest.raises(ValueError, match="is not registered"):
         gate.override_default("Nope", True)
+
+
+@pytest.mark.parametrize(
+    ("arg", "refused", "ignored"),
+    [
+        ("", [], []),
+        ("JobManagedBy=true,InOrderInformersBatchProcess=false", [], []),
+        ("WorkloadWithJob=true,GenericWorkload=true", ["WorkloadWithJob"], ["GenericWorkload"]),
+        ("WorkloadWithJob=false", [], ["WorkloadWithJob"]),
+        ("WatchListClient=false", [], ["WatchListClient"]),
+        ("ClientsAllowCBOR=true,PodDeletionCost=true", ["ClientsAllowCBOR"], ["PodDeletionCost"]),
+        (
+            "AllAlpha=true,AllBeta=true",
+            ["ClientsAllowCBOR", "ClientsPreferCBOR", "WorkloadWithJob"],
+            ["GenericWorkload"],
+        ),
+    ],
+)
+def test_unimplemented_gate_settings(arg: str, refused: list[str], ignored: list[str]) -> None:
+    gate = features.new_default_feature_gate()
+    gate.set(arg)
+    assert features.unimplemented_gate_settings(gate) == (refused, ignored)
+
+
+def test_implemented_gates_are_known() -> None:
+    known = features.new_default_feature_gate().known()
+    assert set(known) >= features.IMPLEMENTED_GATES

@@ -144,14 +144,24 @@ class TickingClock(FakeClock):
         return t
 
 
-def drive(clock: FakeClock, until: threading.Event, step: float) -> None:
+def drive(
+    clock: FakeClock, until: threading.Event, step: float, elector: LeaderElector | None = None
+) -> None:
     """Step ``clock`` by ``step`` whenever a background thread waits on it, until
-    ``until`` is set (real time bounded by WAIT)."""
+    ``until`` is set (real time bounded by WAIT).
+
+    With ``elector``, only while it makes no lock call: a lock call runs on a helper
+    thread under a deadline timer, and stepping then would race the call.
+    """
     deadline = time.monotonic() + WAIT
     while not until.is_set():
         assert time.monotonic() < deadline, "background thread made no progress"
-        if clock.wait_for_waiters(1, timeout=0.01) and not until.is_set():
-            clock.step(step)
+        if not clock.wait_for_waiters(1, timeout=0.01) or until.is_set():
+            continue
+        if elector is not None and elector.lease_callers() > 0:
+            until.wait(0.005)  # yield to the call; not a timing assumption
+            continue
+        clock.step(step)
 
 
 # --- TestTryAcquireOrRenewLeases ----------------------------------------------------
@@ -582,7 +592,7 @@ def test_release_on_cancellation_leases(
     runner.start()
 
     assert s.on_new_leader.wait(WAIT), "failed to become the leader"
-    drive(clock, s.on_renew_called, 1.0)
+    drive(clock, s.on_renew_called, 1.0, elector)
 
     # Cancel while the renewal is in flight, then let the request return.
     stop.set()
@@ -755,7 +765,7 @@ def test_fast_path_leader_election(
         finished.set()
 
     threading.Thread(target=run, daemon=True).start()
-    drive(clock, finished, 1.0)
+    drive(clock, finished, 1.0, elector)
 
     assert st.lock_ops == expected_lock_ops
     slowpath = registry.get_sample_value("leader_election_slowpath_total", {"name": "bar"})
@@ -816,7 +826,7 @@ def test_run_steps_down_when_renewal_fails() -> None:
     assert registry.get_sample_value("leader_election_master_status", {"name": "jobctl"}) == 1.0
 
     fail_updates.set()
-    drive(clock, finished, 2.0)
+    drive(clock, finished, 2.0, elector)
 
     assert stopped.is_set()
     assert leading_stop[0].is_set()
@@ -864,7 +874,7 @@ def test_run_refuses_valid_foreign_lease_then_takes_expired_one() -> None:
         assert clock.wait_for_waiters(1)
         clock.step(4.4)  # at least one jittered retry period (2s * (1 + 1.2))
         assert not started.is_set()
-    drive(clock, started, 4.4)
+    drive(clock, started, 4.4, elector)
 
     assert new_leaders.wait_for(2) == ["other", "me"]
     lease = c.coordination_v1().leases("kube-system").get("jobctl")

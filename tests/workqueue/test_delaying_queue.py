@@ -250,3 +250,97 @@ def test_shut_down_with_drain_stops_waiting_loop() -> None:
     assert q._loop is not None
     q._loop.join(TIMEOUT)
     assert not q._loop.is_alive()
+
+
+# Go's time.Duration saturates at math.MaxInt64 nanoseconds (about 292 years).
+_GO_MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+
+
+def test_add_after_accepts_every_go_duration() -> None:
+    """activeDeadlineSeconds: 300000000000 is a valid int64; its delay saturates."""
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+    try:
+        q.add_after("huge", 300000000000)
+        q.add_after("infinite", float("inf"))
+        q.add_after("max", _GO_MAX_DURATION_SECONDS)
+        q.add_after("soon", 1.0)
+        wait_for_waiting_queue_to_fill(q)
+        fake_clock.step(1.0)
+        wait_for_added(q, 1)
+        assert q.get() == ("soon", False)
+        q.done("soon")
+
+        # Still pending one second short of the saturated delay ...
+        waits = q._loop_waits
+        fake_clock.step(_GO_MAX_DURATION_SECONDS - 2.0)
+        _loop_pass_after(q, waits)
+        assert q.len() == 0
+        # ... and due once it has passed: each clamped to Go's maximum duration.
+        fake_clock.step(2.0)
+        wait_for_added(q, 3)
+        got = set()
+        for _ in range(3):
+            item, shutdown = q.get()
+            assert not shutdown
+            got.add(item)
+            q.done(item)
+        assert got == {"huge", "infinite", "max"}
+    finally:
+        q.shut_down()
+
+
+def test_add_after_saturates_ready_time_at_the_end_of_time() -> None:
+    """A clock near the last representable instant never overflows either."""
+    fake_clock = FakeClock(datetime(9999, 12, 1, tzinfo=UTC))
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+    try:
+        q.add_after("late", 86400.0 * 365)
+        wait_for_waiting_queue_to_fill(q)
+        assert q.len() == 0
+    finally:
+        q.shut_down()
+
+
+class _FailingOnceQueue:
+    """A queue whose first ``add`` raises, as a bug in a custom queue would."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.failed = False
+
+    def add(self, item: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("boom")
+        self._inner.add(item)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_waiting_loop_survives_an_exception() -> None:
+    """The waiting loop logs and carries on; later delayed adds still arrive."""
+    from jobctl.workqueue.queue import new
+
+    fake_clock = _fake_clock()
+    failing = _FailingOnceQueue(new())
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock, queue=failing))
+    try:
+        q.add_after("first", 1.0)
+        q.add_after("second", 2.0)
+        wait_for_waiting_queue_to_fill(q)
+        fake_clock.step(1.0)
+        _wait_idle(q, lambda: failing.failed)
+        assert q._loop is not None and q._loop.is_alive()
+        fake_clock.step(1.0)
+        wait_for_added(q, 1)
+        assert q.get() == ("second", False)
+        q.done("second")
+        q.add_after("third", 1.0)
+        wait_for_waiting_queue_to_fill(q)
+        fake_clock.step(1.0)
+        wait_for_added(q, 1)
+        assert q.get() == ("third", False)
+    finally:
+        q.shut_down()
