@@ -22,9 +22,10 @@ cold (a new process, lifted client limits, default feature gates), and measured:
   ``syncJob`` (pkg/controller/job) increments when a sync of an unfinished Job it
   manages returns, and jobctl's port the same way. The first sync only runs after the
   informers have synced, so the count reaching the number of Jobs means informers
-  synced and every Job synced once. jobctl serves ``/metrics`` on ``--port``;
-  kube-controller-manager on ``--secure-port`` with a self-signed certificate and
-  ``--authorization-always-allow-paths`` including ``/metrics`` (anonymous read);
+  synced and every Job synced once. Both serve ``/metrics`` with the same flags:
+  ``--secure-port`` on 127.0.0.1 with a self-signed certificate generated into
+  ``--cert-dir`` at start-up (part of the measured start, as in a default deployment),
+  and ``--authorization-always-allow-paths`` including ``/metrics`` (anonymous read);
 - **CPU** of the process up to that moment, also per 1,000 cached pods;
 - **settled RSS**: ``VmRSS`` once three 1-second samples agree within 1 % (and the peak
   ``VmHWM``);
@@ -270,20 +271,19 @@ class ScaleResult:
 
 
 def metrics_args(label: str, port: int, cert_dir: Path) -> list[str]:
-    """Extra flags that make ``label``'s binary serve ``/metrics`` on 127.0.0.1:``port``
-    and manage Jobs without ``spec.managedBy``."""
-    if label == UPSTREAM:
-        return [
-            f"--secure-port={port}",
-            "--bind-address=127.0.0.1",
-            f"--cert-dir={cert_dir}",
-            "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-        ]
-    return [
-        f"--port={port}",
+    """Extra flags that make ``label``'s binary serve ``/metrics`` over HTTPS on
+    127.0.0.1:``port`` (a self-signed certificate in ``cert_dir``, anonymous reads of
+    ``/metrics`` allowed), the same flags for both; jobctl also manages Jobs without
+    ``spec.managedBy``."""
+    serving = [
+        f"--secure-port={port}",
         "--bind-address=127.0.0.1",
-        f"--controller-name={KUBE_CONTROLLER_NAME}",
+        f"--cert-dir={cert_dir}",
+        "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
     ]
+    if label == UPSTREAM:
+        return serving
+    return [*serving, f"--controller-name={KUBE_CONTROLLER_NAME}"]
 
 
 def _free_port() -> int:
@@ -293,24 +293,19 @@ def _free_port() -> int:
 
 
 class MetricsReader:
-    """Reads one controller's ``/metrics`` (HTTPS for kube-controller-manager's
-    self-signed serving certificate, plain HTTP for jobctl), bounded in time."""
+    """Reads one controller's ``/metrics`` over HTTPS (its self-signed serving
+    certificate is not verified), bounded in time."""
 
-    def __init__(self, label: str, port: int) -> None:
-        self._label = label
+    def __init__(self, port: int) -> None:
         self._port = port
         self._context = ssl.create_default_context()
         self._context.check_hostname = False
         self._context.verify_mode = ssl.CERT_NONE
 
     def read(self, timeout: float = 2.0) -> str | None:
-        conn: http.client.HTTPConnection
-        if self._label == UPSTREAM:
-            conn = http.client.HTTPSConnection(
-                "127.0.0.1", self._port, context=self._context, timeout=timeout
-            )
-        else:
-            conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=timeout)
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", self._port, context=self._context, timeout=timeout
+        )
         try:
             conn.request("GET", "/metrics", headers={"Accept": "text/plain"})
             resp = conn.getresponse()
@@ -407,7 +402,7 @@ def cold_start(
         order=order,
     )
     port = _free_port()
-    reader = MetricsReader(label, port)
+    reader = MetricsReader(port)
     qps, burst = LIMITS["lifted"]
     with tempfile.TemporaryDirectory(prefix="bench-scale-certs-") as cert_dir:
         writes0 = bench.api.request_counts()
