@@ -1,6 +1,7 @@
 """`make bench`: run every hack/bench_*.py benchmark and print its figures.
 
-Benchmarks print measurements; they never assert on timings.
+Benchmarks print measurements; they never assert on timings. A ``hack/bench_*.py`` module
+without a ``main()`` is a helper of another benchmark and is not run on its own.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         names = [n for n in names if n in args]
     for name in names:
+        module = importlib.import_module(f"hack.bench_{name}")
+        if not callable(getattr(module, "main", None)):
+            continue  # a helper module of another benchmark (e.g. bench_scale of bench_e2e)
         print(f"\n=== bench_{name} ===", flush=True)
         start = time.perf_counter()
-        module = importlib.import_module(f"hack.bench_{name}")
         # Each benchmark parses its own command line; give it none of ours.
         sys.argv = [f"hack/bench_{name}.py"]
         module.main()

@@ -9,7 +9,13 @@ Workloads (``--quick`` scales them down so the whole run takes a few minutes):
 
 each at kube-controller-manager's default client limits (``--kube-api-qps=20
 --kube-api-burst=30``) and with the limits lifted (1000/2000), both controllers started
-with the same flags.
+with the same flags;
+
+- ``d`` (scale): 10,000 and 50,000 pods already in the cluster (quick: 2,000), finished
+  pods of a few large Jobs plus 1,000 running ones, with the Jobs' statuses up to date;
+  each controller is started cold, alone, and timed from process start to every Job's
+  first sync (read from each controller's ``job_controller_job_syncs_total``), with its
+  CPU until then and its settled RSS, at each size (see ``hack/bench_scale.py``).
 
 The controllers run **alternately** by default (``--mode alternate``): for every workload
 a fresh controller process is started alone, warmed up with a one-pod Job, measured, and
@@ -34,9 +40,10 @@ Metrics per run and controller:
 - latency: a pod's terminal status write (simulator, monotonic clock) -> the Job watch
   event whose ``succeeded + failed`` first covers it; per Job, the k-th counted pod is
   matched with the k-th finished pod; p50 / p99;
-- CPU seconds of the controller process over the workload (``/proc/<pid>/stat``), and
-  its peak RSS (``VmHWM`` in ``/proc/<pid>/status``); kube-apiserver's, etcd's and this
-  process's CPU over the same time, to show when the machine itself is the limit;
+- CPU seconds of the controller process over the workload (``/proc/<pid>/stat``), also
+  per 1,000 pods counted, and its peak RSS (``VmHWM`` in ``/proc/<pid>/status``);
+  kube-apiserver's, etcd's and this process's CPU over the same time, to show when the
+  machine itself is the limit;
 - API requests during the run, per verb and resource, from kube-apiserver's
   ``apiserver_request_total`` (every client counts: the simulator's one status write per
   pod and the Job creation are the same for both controllers, so a difference is the
@@ -45,16 +52,20 @@ Metrics per run and controller:
   finished by the simulator, then each controller is started alone and its settled
   ``VmRSS`` read.
 
-Targets (issue): jobctl >= 0.95x upstream throughput at equal QPS; >= 10,000 pods/min with
-limits lifted; p50 latency <= 1.2 s; RSS <= 1.5x upstream with 10,000 pods cached. They
-are informational: a benchmark never fails on timings.
+Targets (issues): jobctl >= 0.95x upstream throughput at equal QPS; >= 10,000 pods/min
+with limits lifted; p50 latency <= 1.2 s; RSS <= 1.5x upstream with 10,000 pods cached;
+controller CPU-seconds per 1,000 pods <= 1.5x upstream's per workload and limit setting;
+workload d's cold start and settled RSS <= 1.5x upstream's at each size. They are
+informational: a benchmark never fails on timings.
 
 Writes ``results/bench_e2e.json`` and ``results/bench_e2e.png`` (matplotlib, from the
-``bench`` extra; without it the PNG is skipped).
+``bench`` extra; without it the PNG is skipped); the chart has panels only for the
+workloads, limit settings and measurements that ran.
 
-Run: ``python -m hack.bench_e2e [--quick] [--workload a|b|c] [--limits default|lifted]
-[--mode alternate|concurrent] [--only upstream|jobctl]``. ``make bench`` calls ``main()``
-without arguments, which reads them from ``BENCH_E2E_ARGS`` (default ``--quick``).
+Run: ``python -m hack.bench_e2e [--quick] [--workload a|b|c|d] [--limits default|lifted]
+[--mode alternate|concurrent] [--only upstream|jobctl] [--rss-pods N]
+[--scale-sizes 10000,50000] [--scale-jobs 5] [--scale-running 1000]``. ``make bench`` calls
+``main()`` without arguments, which reads them from ``BENCH_E2E_ARGS`` (default ``--quick``).
 
 No process is left behind: controllers and the control plane are stopped in ``finally``
 blocks, SIGTERM/SIGINT/SIGHUP unwind through them, and a small reaper process (started
@@ -112,12 +123,16 @@ WARMUP_JOB = "warmup"
 TERMINAL = ("Succeeded", "Failed")
 MERGE_PATCH = "application/merge-patch+json"
 ENV_ARGS = "BENCH_E2E_ARGS"
+# Pods carrying this label are left alone by the simulator (workload d sets their states).
+HOLD_LABEL = "bench-e2e.jobctl.dev/hold"
+SCALE = "d"
 
 # Targets from the issue.
 TARGET_THROUGHPUT_RATIO = 0.95
 TARGET_LIFTED_PODS_PER_MIN = 10_000.0
 TARGET_P50_SECONDS = 1.2
 TARGET_RSS_RATIO = 1.5
+TARGET_CPU_RATIO = 1.5  # controller CPU-seconds per 1,000 pods, jobctl/upstream
 
 
 @dataclass(frozen=True)
@@ -530,7 +545,14 @@ class ControllerProcess:
     """One controller binary started with the benchmark's flags."""
 
     def __init__(
-        self, label: str, cp: ControlPlane, assets: Path, qps: int, burst: int, log_path: Path
+        self,
+        label: str,
+        cp: ControlPlane,
+        assets: Path,
+        qps: int,
+        burst: int,
+        log_path: Path,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.label = label
         self.log_path = log_path
@@ -543,6 +565,8 @@ class ControllerProcess:
                 f"--kube-api-qps={qps}",
                 f"--kube-api-burst={burst}",
             )
+        # Later flags override earlier ones in both binaries' flag parsers.
+        args = [*args, *(extra_args or [])]
         self.args = args
         with log_path.open("ab") as log_file:
             self.popen = subprocess.Popen(
@@ -647,7 +671,10 @@ class FastPodSimulator:
         self._watch = ListWatch(
             api,
             "/api/v1/pods",
-            {"fieldSelector": "status.phase!=Succeeded,status.phase!=Failed"},
+            {
+                "fieldSelector": "status.phase!=Succeeded,status.phase!=Failed",
+                "labelSelector": f"!{HOLD_LABEL}",
+            },
             self._on_event,
             "sim-watch",
         )
@@ -991,6 +1018,7 @@ class RunResult:
     latency_p99: float | None = None
     latency_cdf: list[list[float]] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    cpu_per_1000_pods: float | None = None
     startup_seconds: float = 0.0
     peak_rss_kib: int = 0
     rss_kib: int = 0
@@ -1078,9 +1106,11 @@ class Bench:
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
         )
 
-    def start_controller(self, label: str, qps: int, burst: int, tag: str) -> ControllerProcess:
+    def start_controller(
+        self, label: str, qps: int, burst: int, tag: str, extra_args: list[str] | None = None
+    ) -> ControllerProcess:
         proc = ControllerProcess(
-            label, self.cp, self.assets, qps, burst, self.logs / f"{tag}-{label}.log"
+            label, self.cp, self.assets, qps, burst, self.logs / f"{tag}-{label}.log", extra_args
         )
         self._live.append(proc)
         return proc
@@ -1286,6 +1316,7 @@ class Bench:
         result.pods_counted = counted
         result.wall_seconds = round(end - t0, 2)
         result.throughput_per_min = round(counted / max(end - t0, 1e-9) * 60.0, 1)
+        result.cpu_per_1000_pods = per_1000(result.cpu_seconds, counted)
         latencies = _latencies(tracker, self.sim, skip)
         result.latency_n = len(latencies)
         result.latency_p50 = _round(percentile(latencies, 50))
@@ -1404,12 +1435,21 @@ def _cached_pod(i: int, owner_uid: str) -> dict[str, Any]:
     }
 
 
+def per_1000(cpu_seconds: float, pods: int) -> float | None:
+    """CPU seconds per 1,000 pods (None for no pods)."""
+    return None if pods <= 0 else round(cpu_seconds / pods * 1000.0, 4)
+
+
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
 def _fmt(value: float | None, spec: str = "6.2f") -> str:
-    return "-" if value is None else format(value, spec)
+    """``value`` formatted with ``spec``; a missing one is "-" padded to the same width."""
+    if value is None:
+        width = re.match(r"\d*", spec)
+        return "-".rjust(int(width.group() or 0) if width else 0)
+    return format(value, spec)
 
 
 def _run_line(r: RunResult) -> str:
@@ -1417,7 +1457,8 @@ def _run_line(r: RunResult) -> str:
     return (
         f"{r.controller:<9} {r.pods_counted:>6} pods in {r.wall_seconds:7.1f}s = "
         f"{r.throughput_per_min:9.1f} pods/min; latency p50 {_fmt(r.latency_p50)}s "
-        f"p99 {_fmt(r.latency_p99)}s; cpu {r.cpu_seconds:6.1f}s; peak RSS "
+        f"p99 {_fmt(r.latency_p99)}s; cpu {r.cpu_seconds:6.1f}s "
+        f"({_fmt(r.cpu_per_1000_pods, '.2f')} s/1k pods); peak RSS "
         f"{r.peak_rss_kib / 1024:6.1f} MiB; sim lag p50/p99 {_fmt(r.sim_lag_p50, '.3f')}/"
         f"{_fmt(r.sim_lag_p99, '.3f')}s (sim cpu {r.sim_cpu_seconds:.1f}s); apiserver cpu "
         f"{r.apiserver_cpu_seconds:.1f}s; api requests {r.api_requests_total} "
@@ -1456,6 +1497,16 @@ def evaluate(runs: list[RunResult], rss: dict[str, dict[str, Any]]) -> list[dict
                     ratio,
                     f">= {TARGET_THROUGHPUT_RATIO}x",
                     ratio is not None and ratio >= TARGET_THROUGHPUT_RATIO,
+                    "x",
+                )
+            )
+            cpu = _ratio(ours.cpu_per_1000_pods, theirs.cpu_per_1000_pods)
+            rows.append(
+                _row(
+                    f"CPU-s/1k pods jobctl/upstream {where}",
+                    cpu,
+                    f"<= {TARGET_CPU_RATIO}x",
+                    cpu is not None and cpu <= TARGET_CPU_RATIO,
                     "x",
                 )
             )
@@ -1508,103 +1559,200 @@ def _row(name: str, value: float | None, target: str, ok: bool | None, unit: str
 
 
 def print_report(
-    runs: list[RunResult], rss: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
+    runs: list[RunResult],
+    rss: dict[str, dict[str, Any]],
+    rows: list[dict[str, Any]],
+    scale: list[Any] | None = None,
 ) -> None:
     print()
-    header = (
-        f"{'wl':<3}{'limits':<8}{'controller':<11}{'pods':>7}{'wall s':>9}{'pods/min':>11}"
-        f"{'p50 s':>8}{'p99 s':>8}{'cpu s':>8}{'peakMiB':>9}{'simlag99':>9}{'api%':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in runs:
-        flag = "" if r.complete else " (incomplete)"
-        print(
-            f"{r.workload:<3}{r.limits:<8}{r.controller:<11}{r.pods_counted:>7}"
-            f"{r.wall_seconds:>9.1f}{r.throughput_per_min:>11.1f}{_fmt(r.latency_p50, '8.2f')}"
-            f"{_fmt(r.latency_p99, '8.2f')}{r.cpu_seconds:>8.1f}{r.peak_rss_kib / 1024:>9.1f}"
-            f"{_fmt(r.sim_lag_p99, '9.3f')}"
-            f"{100 * r.apiserver_cpu_seconds / max(r.wall_seconds, 1e-9):>6.0f}{flag}"
+    if runs:
+        header = (
+            f"{'wl':<3}{'limits':<8}{'controller':<11}{'pods':>7}{'wall s':>9}{'pods/min':>11}"
+            f"{'p50 s':>8}{'p99 s':>8}{'cpu s':>8}{'cpu/1k':>8}{'peakMiB':>9}{'simlag99':>9}"
+            f"{'api%':>6}"
         )
+        print(header)
+        print("-" * len(header))
+        for r in runs:
+            flag = "" if r.complete else " (incomplete)"
+            print(
+                f"{r.workload:<3}{r.limits:<8}{r.controller:<11}{r.pods_counted:>7}"
+                f"{r.wall_seconds:>9.1f}{r.throughput_per_min:>11.1f}{_fmt(r.latency_p50, '8.2f')}"
+                f"{_fmt(r.latency_p99, '8.2f')}{r.cpu_seconds:>8.1f}"
+                f"{_fmt(r.cpu_per_1000_pods, '8.2f')}{r.peak_rss_kib / 1024:>9.1f}"
+                f"{_fmt(r.sim_lag_p99, '9.3f')}"
+                f"{100 * r.apiserver_cpu_seconds / max(r.wall_seconds, 1e-9):>6.0f}{flag}"
+            )
+        print("(cpu s: the controller's CPU over the workload; cpu/1k: the same per 1,000 pods")
+        print(" counted; api%: kube-apiserver CPU in % of one core over the same time;")
+        print(" simlag99: p99 of pod seen -> terminal status written)")
     for label, figures in rss.items():
         print(
             f"RSS with {figures['pods_cached']} pods cached: {label:<9} "
             f"{figures['rss_kib'] / 1024:.1f} MiB (peak {figures['peak_rss_kib'] / 1024:.1f} MiB)"
         )
-    print("(cpu s: the controller's CPU over the workload; api%: kube-apiserver CPU in % of one")
-    print(" core over the same time; simlag99: p99 of pod seen -> terminal status written)")
+    if scale:
+        from hack.bench_scale import print_scale
+
+        print_scale(scale)
     print()
     for row in rows:
         value = "-" if row["value"] is None else f"{row['value']:,.3f}{row['unit']}"
         print(f"{row['target']:<44} {value:>22}  {row['threshold']:<30} {row['result']}")
 
 
-def write_chart(path: Path, runs: list[RunResult], rss: dict[str, dict[str, Any]]) -> str:
-    """Throughput bars (and RSS bars) on top, latency CDFs per limit setting below."""
+def chart_panels(
+    runs: list[RunResult], rss: dict[str, dict[str, Any]], scale: list[Any]
+) -> list[tuple[str, str]]:
+    """The chart's panels, only for what ran: ``(kind, limits)`` with kind one of
+    throughput, cpu, rss, scale-ready, scale-rss, latency (one per limit setting run)."""
+    panels: list[tuple[str, str]] = []
+    if runs:
+        panels += [("throughput", ""), ("cpu", "")]
+    ran = {r.limits for r in runs if r.latency_cdf}
+    panels += [("latency", limits) for limits in LIMITS if limits in ran]
+    if rss:
+        panels.append(("rss", ""))
+    if scale:
+        panels += [("scale-ready", ""), ("scale-rss", "")]
+    return panels
+
+
+def grid_shape(panels: int) -> tuple[int, int]:
+    """(rows, columns) for ``panels`` panels: two columns unless there is only one."""
+    if panels <= 1:
+        return (1, 1)
+    return ((panels + 1) // 2, 2)
+
+
+_COLORS = {UPSTREAM: "#4c72b0", JOBCTL: "#dd8452"}
+
+
+def _paired_bars(
+    ax: Any, groups: list[str], value: Callable[[str, str], float | None], ylabel: str
+) -> None:
+    """Upstream and jobctl bars side by side for each group (a missing figure: no bar)."""
+    width = 0.38
+    for offset, label in ((-width / 2, UPSTREAM), (width / 2, JOBCTL)):
+        xs, ys = [], []
+        for i, group in enumerate(groups):
+            v = value(group, label)
+            if v is not None:
+                xs.append(i + offset)
+                ys.append(v)
+        if xs:
+            ax.bar(xs, ys, width, label=label, color=_COLORS[label])
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+
+
+def write_chart(
+    path: Path,
+    runs: list[RunResult],
+    rss: dict[str, dict[str, Any]],
+    scale: list[Any] | None = None,
+) -> str:
+    """Bars (throughput, CPU per 1,000 pods, RSS, workload d) and latency CDFs per limit
+    setting; only panels for what ran."""
     try:
         matplotlib = importlib.import_module("matplotlib")
         matplotlib.use("Agg")
         plt: Any = importlib.import_module("matplotlib.pyplot")
     except ImportError:
         return "matplotlib is not installed (pip install -e '.[bench]'); no PNG written"
-    colors = {UPSTREAM: "#4c72b0", JOBCTL: "#dd8452"}
+    scale = scale or []
+    panels = chart_panels(runs, rss, scale)
+    if not panels:
+        return "nothing ran; no PNG written"
+    rows, cols = grid_shape(len(panels))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for extra in flat[len(panels) :]:
+        extra.set_visible(False)
     styles = {"a": "-", "b": "--", "c": ":"}
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
-    ax = axes[0][0]
     groups = sorted({(r.workload, r.limits) for r in runs}, key=lambda g: (g[1], g[0]))
-    width = 0.38
-    for offset, label in ((-width / 2, UPSTREAM), (width / 2, JOBCTL)):
-        values = []
-        for group in groups:
-            match = [r for r in runs if (r.workload, r.limits) == group and r.controller == label]
-            values.append(match[0].throughput_per_min if match else 0.0)
-        ax.bar(
-            [i + offset for i in range(len(groups))],
-            values,
-            width,
-            label=label,
-            color=colors[label],
-        )
-    ax.axhline(TARGET_LIFTED_PODS_PER_MIN, color="grey", linestyle="--", linewidth=1)
-    ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([f"{w}\n{lim}" for w, lim in groups])
-    ax.set_ylabel("pods finished / min")
-    ax.set_title("Throughput (dashed: 10,000 pods/min target, limits lifted)")
-    ax.legend()
-    ax = axes[0][1]
-    labels = [label for label in CONTROLLERS if label in rss]
-    ax.bar(
-        labels,
-        [rss[label]["rss_kib"] / 1024 for label in labels],
-        color=[colors[label] for label in labels],
-    )
-    pods = next(iter(rss.values()))["pods_cached"] if rss else 0
-    ax.set_ylabel("RSS MiB")
-    ax.set_title(f"RSS with {pods} pods cached")
-    for col, limits in enumerate(LIMITS):
-        ax = axes[1][col]
-        plotted = False
-        for r in runs:
-            if r.limits != limits or not r.latency_cdf:
-                continue
-            xs = [max(p[0], 1e-3) for p in r.latency_cdf]
-            ys = [p[1] for p in r.latency_cdf]
-            ax.plot(
-                xs,
-                ys,
-                styles.get(r.workload, "-"),
-                color=colors[r.controller],
-                label=f"{r.controller} {r.workload}",
+    names = [f"{w}\n{lim}" for w, lim in groups]
+
+    def run_value(name: str, label: str, attr: str) -> float | None:
+        workload, limits = name.split("\n")
+        match = [
+            r
+            for r in runs
+            if (r.workload, r.limits) == (workload, limits) and r.controller == label
+        ]
+        return getattr(match[0], attr) if match else None
+
+    sizes = sorted({r.pods for r in scale})
+
+    def scale_value(name: str, label: str, attr: str) -> float | None:
+        match = [r for r in scale if str(r.pods) == name and r.controller == label]
+        return getattr(match[0], attr) if match else None
+
+    for ax, (kind, limits) in zip(flat, panels, strict=False):
+        if kind == "throughput":
+            _paired_bars(
+                ax, names, lambda g, lab: run_value(g, lab, "throughput_per_min"), "pods / min"
             )
-            plotted = True
-        ax.axvline(TARGET_P50_SECONDS, color="grey", linestyle="--", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_xlabel("pod finished -> counted in Job status (s)")
-        ax.set_ylabel("fraction of pods")
-        qps, burst = LIMITS[limits]
-        ax.set_title(f"Latency CDF, limits {limits} ({qps}/{burst})")
-        ax.grid(True, which="both", alpha=0.3)
-        if plotted:
+            if any(r.limits == "lifted" for r in runs):
+                ax.axhline(TARGET_LIFTED_PODS_PER_MIN, color="grey", linestyle="--", linewidth=1)
+            ax.set_title("Throughput (dashed: 10,000 pods/min target, limits lifted)")
+        elif kind == "cpu":
+            _paired_bars(
+                ax,
+                names,
+                lambda g, lab: run_value(g, lab, "cpu_per_1000_pods"),
+                "controller CPU-s / 1,000 pods",
+            )
+            ax.set_title("Controller CPU seconds per 1,000 pods (lower is better)")
+        elif kind == "rss":
+            pods = next(iter(rss.values()))["pods_cached"]
+            _paired_bars(
+                ax,
+                ["RSS"],
+                lambda g, lab: rss[lab]["rss_kib"] / 1024 if lab in rss else None,
+                "RSS MiB",
+            )
+            ax.set_title(f"RSS with {pods} pods cached")
+        elif kind == "scale-ready":
+            _paired_bars(
+                ax,
+                [str(s) for s in sizes],
+                lambda g, lab: scale_value(g, lab, "ready_seconds"),
+                "seconds",
+            )
+            ax.set_xlabel("pods in the cluster")
+            ax.set_title("d: cold start -> every Job synced once")
+        elif kind == "scale-rss":
+            _paired_bars(
+                ax,
+                [str(s) for s in sizes],
+                lambda g, lab: None if (v := scale_value(g, lab, "rss_kib")) is None else v / 1024,
+                "settled RSS MiB",
+            )
+            ax.set_xlabel("pods in the cluster")
+            ax.set_title("d: settled RSS after the cold start")
+        else:
+            for r in runs:
+                if r.limits != limits or not r.latency_cdf:
+                    continue
+                xs = [max(p[0], 1e-3) for p in r.latency_cdf]
+                ys = [p[1] for p in r.latency_cdf]
+                ax.plot(
+                    xs,
+                    ys,
+                    styles.get(r.workload, "-"),
+                    color=_COLORS[r.controller],
+                    label=f"{r.controller} {r.workload}",
+                )
+            ax.axvline(TARGET_P50_SECONDS, color="grey", linestyle="--", linewidth=1)
+            ax.set_xscale("log")
+            ax.set_xlabel("pod finished -> counted in Job status (s)")
+            ax.set_ylabel("fraction of pods")
+            qps, burst = LIMITS[limits]
+            ax.set_title(f"Latency CDF, limits {limits} ({qps}/{burst})")
+            ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -1620,7 +1768,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m hack.bench_e2e", description=(__doc__ or "").split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="scaled-down workloads")
-    parser.add_argument("--workload", choices=sorted(FULL_WORKLOADS), action="append")
+    parser.add_argument(
+        "--workload",
+        choices=[*sorted(FULL_WORKLOADS), SCALE],
+        action="append",
+        help="a, b, c (Jobs run to completion) or d (scale: cold start on a full cluster); "
+        "repeatable; default all",
+    )
     parser.add_argument("--limits", choices=list(LIMITS), action="append")
     parser.add_argument("--mode", choices=["alternate", "concurrent"], default="alternate")
     parser.add_argument("--only", choices=list(CONTROLLERS), help="run one controller only")
@@ -1629,6 +1783,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=None,
         help="pods cached for the RSS figure (default 10000, quick 2000; 0 skips it)",
+    )
+    parser.add_argument(
+        "--scale-sizes",
+        type=_sizes_arg,
+        default=None,
+        help="workload d: pods in the cluster, comma-separated (default 10000,50000; quick 2000)",
+    )
+    parser.add_argument(
+        "--scale-jobs", type=_positive_int, default=5, help="workload d: Jobs owning the pods"
+    )
+    parser.add_argument(
+        "--scale-running",
+        type=_positive_int,
+        default=1000,
+        help="workload d: pods Running (the rest Succeeded; at most half the pods)",
     )
     parser.add_argument("--sim-writers", type=int, default=8, help="simulator writer threads")
     parser.add_argument(
@@ -1646,7 +1815,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rss_pods is None:
         args.rss_pods = 2000 if args.quick else 10_000
+    if args.scale_sizes is None:
+        args.scale_sizes = [2000] if args.quick else [10_000, 50_000]
+    if args.scale_jobs > args.scale_running:
+        parser.error("--scale-jobs must not exceed --scale-running (each Job keeps a pod running)")
+    too_small = [n for n in args.scale_sizes if n < 2 * args.scale_jobs]
+    if too_small:
+        parser.error(f"--scale-sizes {too_small[0]} is too small for {args.scale_jobs} Jobs")
     return args
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}")
+    return int(text)
+
+
+def _sizes_arg(text: str) -> list[int]:
+    from hack.bench_scale import parse_sizes
+
+    try:
+        return parse_sizes(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
@@ -1655,8 +1846,12 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     """Start the control plane and everything on it, run, and return the results."""
+    from hack import bench_scale
+
     workloads = QUICK_WORKLOADS if args.quick else FULL_WORKLOADS
-    selected = [workloads[k] for k in (args.workload or sorted(workloads))]
+    wanted = args.workload or [*sorted(workloads), SCALE]
+    selected = [workloads[k] for k in sorted(set(wanted)) if k in workloads]
+    scale_results: list[bench_scale.ScaleResult] = []
     limits = args.limits or list(LIMITS)
     labels = [args.only] if args.only else list(CONTROLLERS)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -1682,10 +1877,14 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                         order += 1
             if args.rss_pods > 0:
                 bench.measure_rss(labels, args.rss_pods)
+            if SCALE in wanted:
+                scale_results = bench_scale.measure_scale(
+                    bench, labels, args.scale_sizes, args.scale_jobs, args.scale_running
+                )
         finally:
             bench.stop_controllers()
             bench.sim.stop()
-    rows = evaluate(bench.runs, bench.rss)
+    rows = evaluate(bench.runs, bench.rss) + bench_scale.evaluate_scale(scale_results)
     return {
         "command": " ".join(
             shlex.quote(a) for a in [sys.executable, "-m", "hack.bench_e2e", *args.argv]
@@ -1701,8 +1900,12 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         "total_seconds": round(time.monotonic() - started, 1),
         "runs": [asdict(r) for r in bench.runs],
         "rss": bench.rss,
+        "scale": bench_scale.to_json(scale_results, args.scale_jobs, args.scale_running)
+        if SCALE in wanted
+        else None,
         "targets": rows,
         "_runs": bench.runs,
+        "_scale": scale_results,
     }
 
 
@@ -1725,10 +1928,11 @@ def main(argv: list[str] | None = None) -> None:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     runs: list[RunResult] = results.pop("_runs")
-    print_report(runs, results["rss"], results["targets"])
+    scale = results.pop("_scale")
+    print_report(runs, results["rss"], results["targets"], scale)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1))
-    print(f"\nwrote {args.json}; {write_chart(args.png, runs, results['rss'])}")
+    print(f"\nwrote {args.json}; {write_chart(args.png, runs, results['rss'], scale)}")
     print(f"total {results['total_seconds']:.0f}s")
 
 

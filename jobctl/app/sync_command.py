@@ -59,16 +59,21 @@ from jobctl.job.job_controller import (
 )
 from jobctl.job.util import finished_condition
 from jobctl.k8s_libs import features, labels
+from jobctl.k8s_libs.api import (
+    CONTROLLER_UID_LABEL,
+    FAILED,
+    JOB_NAME_LABEL,
+    LEGACY_CONTROLLER_UID_LABEL,
+    LEGACY_JOB_NAME_LABEL,
+    NON_INDEXED_COMPLETION,
+    TERMINATING_OR_FAILED,
+)
 from jobctl.k8s_libs.clock import FakeClock
 from jobctl.testing.job_harness import JobHarness
 from jobctl.testing.pod_control import CreatedPod
 
 # The binary's default --controller-name (jobctl.app.options.DEFAULT_CONTROLLER_NAME).
 DEFAULT_CONTROLLER_NAME = "jobctl.dev/job-controller"
-_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
-_LEGACY_JOB_NAME_LABEL = "job-name"
-_CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
-_LEGACY_CONTROLLER_UID_LABEL = "controller-uid"
 _MAX_INT32 = 2**31 - 1
 _FINALIZER_REMOVAL = b"$deleteFromPrimitiveList/finalizers"
 # Namespace for the UIDs given to Jobs that have none in their file.
@@ -232,26 +237,26 @@ def set_job_defaults(job: V1Job) -> None:
     if spec.template.metadata.labels and not meta.labels:
         meta.labels = dict(spec.template.metadata.labels)
     if spec.completion_mode is None:
-        spec.completion_mode = "NonIndexed"
+        spec.completion_mode = NON_INDEXED_COMPLETION
     if spec.suspend is None:
         spec.suspend = False
     if spec.pod_replacement_policy is None:
         spec.pod_replacement_policy = (
-            "Failed" if spec.pod_failure_policy is not None else "TerminatingOrFailed"
+            FAILED if spec.pod_failure_policy is not None else TERMINATING_OR_FAILED
         )
     if spec.manual_selector is None:
         # A selector written in the file is kept as is, as if it were manual.
         spec.manual_selector = spec.selector is not None
     if not spec.manual_selector:
         labels = dict(spec.template.metadata.labels or {})
-        for key in (_LEGACY_JOB_NAME_LABEL, _JOB_NAME_LABEL):
+        for key in (LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL):
             labels.setdefault(key, meta.name or "")
-        for key in (_LEGACY_CONTROLLER_UID_LABEL, _CONTROLLER_UID_LABEL):
+        for key in (LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL):
             labels.setdefault(key, meta.uid)
         spec.template.metadata.labels = labels
         selector = spec.selector or V1LabelSelector()
         match_labels = dict(selector.match_labels or {})
-        match_labels.setdefault(_CONTROLLER_UID_LABEL, meta.uid)
+        match_labels.setdefault(CONTROLLER_UID_LABEL, meta.uid)
         selector.match_labels = match_labels
         spec.selector = selector
 

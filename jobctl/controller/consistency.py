@@ -31,18 +31,21 @@ __all__ = [
 
 
 class GroupResource(NamedTuple):
-    """Port of schema.GroupResource (apimachinery): a resource within an API group."""
+    """Port of schema.GroupResource (apimachinery pkg/runtime/schema/group_version.go):
+    a resource within an API group."""
 
     group: str
     resource: str
 
     def __str__(self) -> str:
-        """Port of GroupResource.String: ``resource.group``, or ``resource`` for core."""
+        """Port of GroupResource.String (pkg/controller/util/consistency/consistency.go):
+        ``resource.group``, or ``resource`` for core."""
         return f"{self.resource}.{self.group}" if self.group else self.resource
 
 
 class ConsistencyStore(Protocol):
-    """Port of ConsistencyStore: what a controller records and checks per owner."""
+    """Port of ConsistencyStore (pkg/controller/util/consistency/consistency.go): what a controller
+    records and checks per owner."""
 
     def wrote_at(
         self, owner: tuple[str, str], owner_uid: str, resource: GroupResource, rv: str
@@ -60,7 +63,8 @@ class ConsistencyStore(Protocol):
 
 
 class ConsistencyError(Exception):
-    """Port of ConsistencyError: a cache has not yet seen a version the controller wrote."""
+    """Port of ConsistencyError (pkg/controller/util/consistency/consistency.go): a cache has not
+    yet seen a version the controller wrote."""
 
     def __init__(self, read_rv: str, wrote_rv: str, group_resource: GroupResource) -> None:
         super().__init__(
@@ -73,7 +77,8 @@ class ConsistencyError(Exception):
 
 
 class LastSyncRVGetter(Protocol):
-    """Port of LastSyncRVGetter: a cache that reports the newest version it has seen.
+    """Port of LastSyncRVGetter (pkg/controller/util/consistency/consistency.go): a cache that
+    reports the newest version it has seen.
 
     An informer's store (``jobctl.informers.store.Store``) is one.
     """
@@ -84,8 +89,8 @@ class LastSyncRVGetter(Protocol):
 
 
 class RealConsistencyStore:
-    """Port of RealConsistencyStore: the written versions of each owner, checked against
-    the caches of each group/resource.
+    """Port of RealConsistencyStore (pkg/controller/util/consistency/consistency.go): the written
+    versions of each owner, checked against the caches of each group/resource.
 
     ``_writes_lock`` guards the ``_writes`` map (adding, replacing and deleting records);
     each record guards its own versions. ``_stores`` is fixed at construction.
@@ -99,13 +104,15 @@ class RealConsistencyStore:
         )
 
     def _get_written_record(self, owner: tuple[str, str]) -> _OwnerRecord | None:
-        """Port of RealConsistencyStore.getWrittenRecord: the owner's record, if any."""
+        """Port of RealConsistencyStore.getWrittenRecord
+        (pkg/controller/util/consistency/consistency.go): the owner's record, if any."""
         with self._writes_lock:
             return self._writes.get(owner)
 
     def _ensure_written_record(self, owner: tuple[str, str], owner_uid: str) -> _OwnerRecord:
-        """Port of RealConsistencyStore.ensureWrittenRecord: the owner's record for
-        ``owner_uid``, created (or replacing one of another UID) when needed."""
+        """Port of RealConsistencyStore.ensureWrittenRecord
+        (pkg/controller/util/consistency/consistency.go): the owner's record for ``owner_uid``,
+        created (or replacing one of another UID) when needed."""
         record = self._get_written_record(owner)
         if record is not None and record.owner_uid == owner_uid:
             return record
@@ -121,19 +128,21 @@ class RealConsistencyStore:
     def wrote_at(
         self, owner: tuple[str, str], owner_uid: str, resource: GroupResource, rv: str
     ) -> None:
-        """Port of RealConsistencyStore.WroteAt: keep ``rv`` if newer than the recorded one."""
+        """Port of RealConsistencyStore.WroteAt (pkg/controller/util/consistency/consistency.go):
+        keep ``rv`` if newer than the recorded one."""
         self._ensure_written_record(owner, owner_uid).wrote_at(resource, rv)
 
     def clear(self, owner: tuple[str, str], owner_uid: str) -> None:
-        """Port of RealConsistencyStore.Clear: drop the owner's record when its UID is
-        ``owner_uid`` or ``owner_uid`` is empty."""
+        """Port of RealConsistencyStore.Clear (pkg/controller/util/consistency/consistency.go): drop
+        the owner's record when its UID is ``owner_uid`` or ``owner_uid`` is empty."""
         with self._writes_lock:
             record = self._writes.get(owner)
             if record is not None and (not owner_uid or record.owner_uid == owner_uid):
                 del self._writes[owner]
 
     def ensure_ready(self, owner: tuple[str, str]) -> None:
-        """Port of RealConsistencyStore.EnsureReady: raise ``ConsistencyError`` while a
+        """Port of RealConsistencyStore.EnsureReady
+        (pkg/controller/util/consistency/consistency.go): raise ``ConsistencyError`` while a
         cache lags behind a recorded write; once none does, drop the record.
 
         Not to be called concurrently with ``wrote_at`` for the same owner.
@@ -148,12 +157,14 @@ class RealConsistencyStore:
 def new_consistency_store(
     stores: Mapping[GroupResource, LastSyncRVGetter | None] | None,
 ) -> RealConsistencyStore:
-    """Port of NewConsistencyStore: an empty store reading the given caches."""
+    """Port of NewConsistencyStore (pkg/controller/util/consistency/consistency.go): an empty store
+    reading the given caches."""
     return RealConsistencyStore(stores)
 
 
 class _OwnerRecord:
-    """Port of ownerRecord: the newest written version per group/resource of one owner.
+    """Port of ownerRecord (pkg/controller/util/consistency/consistency.go): the newest written
+    version per group/resource of one owner.
 
     ``owner_uid`` never changes; ``versions`` is guarded by ``_versions_lock``.
     """
@@ -164,7 +175,8 @@ class _OwnerRecord:
         self.versions: dict[GroupResource, str] = {}
 
     def wrote_at(self, resource: GroupResource, rv: str) -> None:
-        """Port of ownerRecord.WroteAt: record ``rv`` unless a newer one is recorded.
+        """Port of ownerRecord.WroteAt (pkg/controller/util/consistency/consistency.go): record
+        ``rv`` unless a newer one is recorded.
 
         A version that cannot be compared replaces the recorded one.
         """
@@ -180,8 +192,9 @@ class _OwnerRecord:
             self.versions[resource] = rv
 
     def ensure_ready(self, c: RealConsistencyStore) -> None:
-        """Port of ownerRecord.EnsureReady: raise ``ConsistencyError`` for the first
-        group/resource whose cache reports a version older than the recorded write.
+        """Port of ownerRecord.EnsureReady (pkg/controller/util/consistency/consistency.go): raise
+        ``ConsistencyError`` for the first group/resource whose cache reports a version older
+        than the recorded write.
 
         Caches that are missing, report nothing, or report a malformed version do not
         block (a data problem must not stop syncing).
@@ -205,37 +218,43 @@ class _OwnerRecord:
 
 
 def _new_owner_record(owner_uid: str) -> _OwnerRecord:
-    """Port of newOwnerRecord: an owner record with no versions yet."""
+    """Port of newOwnerRecord (pkg/controller/util/consistency/consistency.go): an owner record with
+    no versions yet."""
     return _OwnerRecord(owner_uid)
 
 
 class NoopConsistencyStore:
-    """Port of NoopConsistencyStore: records nothing and is always ready (the store used
-    while ``StaleControllerConsistencyJob`` is off)."""
+    """Port of NoopConsistencyStore (pkg/controller/util/consistency/consistency.go): records
+    nothing and is always ready (the store used while ``StaleControllerConsistencyJob`` is off)."""
 
     def wrote_at(
         self, owner: tuple[str, str], owner_uid: str, resource: GroupResource, rv: str
     ) -> None:
-        """Port of NoopConsistencyStore.WroteAt: nothing."""
+        """Port of NoopConsistencyStore.WroteAt (pkg/controller/util/consistency/consistency.go):
+        nothing."""
 
     def read_at(self, resource: GroupResource, rv: str) -> None:
-        """Port of NoopConsistencyStore.ReadAt: nothing."""
+        """Port of NoopConsistencyStore.ReadAt (pkg/controller/util/consistency/consistency.go):
+        nothing."""
 
     def clear(self, owner: tuple[str, str], owner_uid: str) -> None:
-        """Port of NoopConsistencyStore.Clear: nothing."""
+        """Port of NoopConsistencyStore.Clear (pkg/controller/util/consistency/consistency.go):
+        nothing."""
 
     def ensure_ready(self, owner: tuple[str, str]) -> None:
-        """Port of NoopConsistencyStore.EnsureReady: always ready."""
+        """Port of NoopConsistencyStore.EnsureReady
+        (pkg/controller/util/consistency/consistency.go): always ready."""
 
 
 def new_noop_consistency_store() -> NoopConsistencyStore:
-    """Port of NewNoopConsistencyStore."""
+    """Port of NewNoopConsistencyStore (pkg/controller/util/consistency/consistency.go)."""
     return NoopConsistencyStore()
 
 
 def _compare_resource_version(a: str, b: str) -> int:
-    """Port of resourceversion.CompareResourceVersion (apimachinery pkg/util/resourceversion):
-    -1, 0 or 1 as ``a`` is older than, equal to or newer than ``b``.
+    """Port of resourceversion.CompareResourceVersion
+    (apimachinery pkg/util/resourceversion/resourceversion.go): -1,
+    0 or 1 as ``a`` is older than, equal to or newer than ``b``.
 
     Versions are positive decimal integers of any length without leading zeros; anything
     else (including "0") raises ValueError, as Go returns InvalidResourceVersion.

@@ -22,7 +22,6 @@ ClaimControllerRevisions, AdoptControllerRevision, ReleaseControllerRevision).
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,9 +31,10 @@ from kubernetes.client import V1ObjectMeta, V1Pod
 
 from jobctl.client.errors import is_invalid, is_not_found
 from jobctl.controller.controller_utils import PodControlInterface, get_controller_of
+from jobctl.k8s_libs import klog
 from jobctl.k8s_libs.labels import Selector
 
-logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 # Decides whether an object is ours to claim.
 MatchFunc = Callable[[Any], bool]
@@ -46,7 +46,8 @@ CanAdoptFunc = Callable[[], None]
 
 @dataclass(frozen=True)
 class GroupVersionKind:
-    """Port of schema.GroupVersionKind: the type of the controller, for owner references."""
+    """Port of schema.GroupVersionKind (apimachinery pkg/runtime/schema/group_version.go):
+    the type of the controller, for owner references."""
 
     group: str = ""
     version: str = ""
@@ -90,7 +91,8 @@ def _meta(obj: Any) -> V1ObjectMeta:
 
 
 class BaseControllerRefManager:
-    """Port of BaseControllerRefManager: the claim rules shared by every kind of controllee."""
+    """Port of BaseControllerRefManager (pkg/controller/controller_ref_manager.go): the claim rules
+    shared by every kind of controllee."""
 
     def __init__(
         self, controller: Any, selector: Selector, can_adopt_func: CanAdoptFunc | None
@@ -103,7 +105,8 @@ class BaseControllerRefManager:
         self._can_adopt_err: BaseException | None = None
 
     def can_adopt(self) -> None:
-        """Port of BaseControllerRefManager.CanAdopt: run the check once, replay its outcome."""
+        """Port of BaseControllerRefManager.CanAdopt (pkg/controller/controller_ref_manager.go): run
+        the check once, replay its outcome."""
         with self._can_adopt_lock:
             if not self._can_adopt_done:
                 self._can_adopt_done = True
@@ -123,7 +126,8 @@ class BaseControllerRefManager:
         adopt: ClaimActionFunc,
         release: ClaimActionFunc,
     ) -> bool:
-        """Port of BaseControllerRefManager.ClaimObject: do we own ``obj`` after reconciling?
+        """Port of BaseControllerRefManager.ClaimObject (pkg/controller/controller_ref_manager.go):
+        do we own ``obj`` after reconciling?
 
         Objects owned by another controller are left alone. Ours and matching: claimed,
         even while the controller is being deleted. Ours and not matching: released
@@ -167,7 +171,8 @@ class BaseControllerRefManager:
 
 
 class PodControllerRefManager(BaseControllerRefManager):
-    """Port of PodControllerRefManager: claims pods, patching through a PodControlInterface."""
+    """Port of PodControllerRefManager (pkg/controller/controller_ref_manager.go): claims pods,
+    patching through a PodControlInterface."""
 
     def __init__(
         self,
@@ -178,7 +183,7 @@ class PodControllerRefManager(BaseControllerRefManager):
         can_adopt: CanAdoptFunc | None,
         *finalizers: str,
     ) -> None:
-        """Port of NewPodControllerRefManager.
+        """Port of NewPodControllerRefManager (pkg/controller/controller_ref_manager.go).
 
         ``can_adopt`` runs at most once per manager, right before the first adoption;
         when it raises, every adoption fails. ``finalizers`` are added on adoption and
@@ -190,7 +195,8 @@ class PodControllerRefManager(BaseControllerRefManager):
         self.finalizers = list(finalizers)
 
     def claim_pods(self, pods: Sequence[V1Pod], *filters: Callable[[V1Pod], bool]) -> list[V1Pod]:
-        """Port of PodControllerRefManager.ClaimPods: adopt/release, return the pods we own.
+        """Port of PodControllerRefManager.ClaimPods (pkg/controller/controller_ref_manager.go):
+        adopt/release, return the pods we own.
 
         A pod matches when the selector matches its labels and every filter accepts it.
         Raises ``ClaimPodsError`` (carrying the claimed pods) once all pods are processed
@@ -238,7 +244,8 @@ class PodControllerRefManager(BaseControllerRefManager):
         return claimed
 
     def adopt_pod(self, pod: V1Pod) -> None:
-        """Port of PodControllerRefManager.AdoptPod: patch in our controller ref and finalizers."""
+        """Port of PodControllerRefManager.AdoptPod (pkg/controller/controller_ref_manager.go):
+        patch in our controller ref and finalizers."""
         meta = _meta(pod)
         try:
             self.can_adopt()
@@ -252,18 +259,21 @@ class PodControllerRefManager(BaseControllerRefManager):
         self.pod_control.patch_pod(meta.namespace or "", meta.name or "", patch_bytes)
 
     def release_pod(self, pod: V1Pod) -> None:
-        """Port of PodControllerRefManager.ReleasePod: patch out our controller ref.
+        """Port of PodControllerRefManager.ReleasePod (pkg/controller/controller_ref_manager.go):
+        patch out our controller ref.
 
         NotFound (pod gone) and Invalid (no such owner ref, or the UID precondition
         failed because the pod was recreated) are ignored.
         """
         meta = _meta(pod)
         controller_meta = _meta(self.controller)
-        logger.debug(
-            "Patching pod %s/%s to remove its controllerRef to %s %s",
-            meta.namespace,
-            meta.name,
-            self.controller_kind.kind,
+        log.v(2).info(
+            "Patching pod to remove its controllerRef",
+            "pod",
+            f"{meta.namespace}/{meta.name}",
+            "gvk",
+            self.controller_kind,
+            "controller",
             controller_meta.name,
         )
         patch_bytes = generate_delete_owner_ref_strategic_merge_bytes(
@@ -285,14 +295,16 @@ def new_pod_controller_ref_manager(
     can_adopt: CanAdoptFunc | None,
     *finalizers: str,
 ) -> PodControllerRefManager:
-    """Port of NewPodControllerRefManager (see ``PodControllerRefManager.__init__``)."""
+    """Port of NewPodControllerRefManager (pkg/controller/controller_ref_manager.go) (see
+    ``PodControllerRefManager.__init__``)."""
     return PodControllerRefManager(
         pod_control, controller, selector, controller_kind, can_adopt, *finalizers
     )
 
 
 def recheck_deletion_timestamp(get_object: Callable[[], Any]) -> CanAdoptFunc:
-    """Port of RecheckDeletionTimestamp: a can-adopt check refusing a freshly deleted owner.
+    """Port of RecheckDeletionTimestamp (pkg/controller/controller_ref_manager.go): a can-adopt
+    check refusing a freshly deleted owner.
 
     ``get_object`` fetches the latest copy of the controller (e.g. a live GET); the
     returned check raises if that fails or the copy carries a deletion timestamp.
@@ -329,7 +341,8 @@ def _go_json_marshal(value: Any) -> bytes:
 def owner_ref_controller_patch(
     controller: Any, controller_kind: GroupVersionKind, uid: str, *finalizers: str
 ) -> bytes:
-    """Port of ownerRefControllerPatch: the adoption patch for the object with ``uid``.
+    """Port of ownerRefControllerPatch (pkg/controller/controller_ref_manager.go): the adoption
+    patch for the object with ``uid``.
 
     Keys come in the order of upstream's objectMetaForPatch and OwnerReference structs:
     ``{"metadata":{"ownerReferences":[{apiVersion,kind,name,uid,controller,
@@ -357,7 +370,8 @@ def owner_ref_controller_patch(
 def generate_delete_owner_ref_strategic_merge_bytes(
     dependent_uid: str, owner_uids: Sequence[str], *finalizers: str
 ) -> bytes:
-    """Port of GenerateDeleteOwnerRefStrategicMergeBytes: the release patch.
+    """Port of GenerateDeleteOwnerRefStrategicMergeBytes (pkg/controller/controller_ref_manager.go):
+    the release patch.
 
     ``{"metadata":{"uid":...,"ownerReferences":[{"$patch":"delete","uid":...}],
     "$deleteFromPrimitiveList/finalizers":[...]}}``; with no owners the list is ``null``
@@ -375,5 +389,6 @@ def generate_delete_owner_ref_strategic_merge_bytes(
 
 
 def _owner_reference(uid: str, patch_type: str) -> dict[str, str]:
-    """Port of ownerReference: one ``$patch`` directive entry (Go sorts map keys)."""
+    """Port of ownerReference (pkg/controller/controller_ref_manager.go): one ``$patch`` directive
+    entry (Go sorts map keys)."""
     return {"$patch": patch_type, "uid": uid}

@@ -26,7 +26,6 @@ Go ``error`` returns are raised. ``ctx``/``logger`` parameters are dropped.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -46,20 +45,24 @@ from jobctl.client.errors import NAMESPACE_TERMINATING_CAUSE, has_status_cause, 
 from jobctl.client.interface import STRATEGIC_MERGE_PATCH, DeleteOptions, Interface
 from jobctl.informers.controller import deletion_handling_meta_namespace_key_func
 from jobctl.informers.index import Indexer, Indexers
-from jobctl.k8s_libs.pod_util import (
+from jobctl.k8s_libs import klog
+from jobctl.k8s_libs.api import (
     CONDITION_TRUE,
+    CONTAINER_RESTART_POLICY_ALWAYS,
     POD_FAILED,
     POD_PENDING,
     POD_READY,
     POD_RUNNING,
     POD_SUCCEEDED,
     POD_UNKNOWN,
+)
+from jobctl.k8s_libs.pod_util import (
     is_pod_ready,
     is_pod_terminal,
 )
 from jobctl.record.event import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, EventRecorder
 
-logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 # Pod creations are sent in batches of 1, 2, 4, ...: a doomed sync (e.g. quota
 # exhausted) then wastes only a few calls and events.
@@ -73,20 +76,20 @@ KEY_FUNC = deletion_handling_meta_namespace_key_func
 
 _POD_PHASE_TO_ORDINAL = {POD_PENDING: 0, POD_UNKNOWN: 1, POD_RUNNING: 2}
 
-# core/v1 ContainerRestartPolicyAlways: marks an init container as a sidecar.
-_CONTAINER_RESTART_POLICY_ALWAYS = "Always"
 
 # Port of ResyncPeriodFunc: how long until the next informer resync, in seconds.
 ResyncPeriodFunc = Callable[[], float]
 
 
 def no_resync_period_func() -> float:
-    """Port of NoResyncPeriodFunc: a resync period of 0, i.e. never resync."""
+    """Port of NoResyncPeriodFunc (pkg/controller/controller_utils.go): a resync period of 0, i.e.
+    never resync."""
     return 0.0
 
 
 def static_resync_period_func(resync_period: float) -> ResyncPeriodFunc:
-    """Port of StaticResyncPeriodFunc: always the given resync period."""
+    """Port of StaticResyncPeriodFunc (pkg/controller/controller_utils.go): always the given resync
+    period."""
 
     def resync() -> float:
         return resync_period
@@ -102,7 +105,8 @@ SUCCESSFUL_DELETE_POD_REASON = "SuccessfulDelete"
 
 
 class PodControlInterface(Protocol):
-    """Port of PodControlInterface: the pod writes a controller makes, swappable in tests."""
+    """Port of PodControlInterface (pkg/controller/controller_utils.go): the pod writes a controller
+    makes, swappable in tests."""
 
     def create_pods(
         self,
@@ -140,7 +144,8 @@ OnWriteFunc = Callable[[V1Pod, V1OwnerReference | None], None]
 
 @dataclass
 class RealPodControl:
-    """Port of RealPodControl: pod writes through the clientset, with events on the owner."""
+    """Port of RealPodControl (pkg/controller/controller_utils.go): pod writes through the
+    clientset, with events on the owner."""
 
     kube_client: Interface
     recorder: EventRecorder
@@ -153,7 +158,8 @@ class RealPodControl:
         controller_object: Any,
         controller_ref: V1OwnerReference | None,
     ) -> None:
-        """Port of RealPodControl.CreatePods: create with the default generateName."""
+        """Port of RealPodControl.CreatePods (pkg/controller/controller_utils.go): create with the
+        default generateName."""
         self.create_pods_with_generate_name(
             namespace, template, controller_object, controller_ref, ""
         )
@@ -166,7 +172,8 @@ class RealPodControl:
         controller_ref: V1OwnerReference | None,
         generate_name: str,
     ) -> None:
-        """Port of RealPodControl.CreatePodsWithGenerateName: check the ref, build, create."""
+        """Port of RealPodControl.CreatePodsWithGenerateName (pkg/controller/controller_utils.go):
+        check the ref, build, create."""
         validate_controller_ref(controller_ref)
         pod = get_pod_from_template(template, controller_object, controller_ref)
         if generate_name:
@@ -175,7 +182,8 @@ class RealPodControl:
         self._create_pods(namespace, pod, controller_object, controller_ref)
 
     def patch_pod(self, namespace: str, name: str, data: bytes) -> None:
-        """Port of RealPodControl.PatchPod: strategic merge patch, then the write callback."""
+        """Port of RealPodControl.PatchPod (pkg/controller/controller_utils.go): strategic merge
+        patch, then the write callback."""
         pod = self.kube_client.core_v1().pods(namespace).patch(name, data, STRATEGIC_MERGE_PATCH)
         if self.on_write is not None:
             self.on_write(pod, get_controller_of(pod))
@@ -187,7 +195,8 @@ class RealPodControl:
         obj: Any,
         controller_ref: V1OwnerReference | None,
     ) -> None:
-        """Port of RealPodControl.createPods: POST the pod and record the outcome as events."""
+        """Port of RealPodControl.createPods (pkg/controller/controller_utils.go): POST the pod and
+        record the outcome as events."""
         if not (pod.metadata is not None and pod.metadata.labels):
             raise ValueError("unable to create pods, no labels")
         try:
@@ -203,16 +212,18 @@ class RealPodControl:
             self.on_write(new_pod, controller_ref)
         meta = _object_meta(obj)
         if meta is None:
-            logger.error("parentObject does not have ObjectMeta")
+            log.error(None, "parentObject does not have ObjectMeta")
             return
         new_name = new_pod.metadata.name if new_pod.metadata is not None else None
-        logger.debug("Controller %s created pod %s/%s", meta.name, namespace, new_name)
+        log.v(4).info(
+            "Controller created pod", "controller", meta.name, "pod", f"{namespace}/{new_name}"
+        )
         self.recorder.eventf(
             obj, EVENT_TYPE_NORMAL, SUCCESSFUL_CREATE_POD_REASON, "Created pod: %v", new_name
         )
 
     def delete_pod(self, namespace: str, pod_id: str, obj: Any) -> None:
-        """Port of RealPodControl.DeletePod.
+        """Port of RealPodControl.DeletePod (pkg/controller/controller_utils.go).
 
         A NotFound error is raised unchanged (callers treat it as done); any other failure
         records a FailedDelete event and is raised wrapped, so it no longer reads as an
@@ -221,12 +232,12 @@ class RealPodControl:
         meta = _object_meta(obj)
         if meta is None:
             raise ValueError(f"object does not have ObjectMeta, {obj!r}")
-        logger.debug("Controller %s deleting pod %s/%s", meta.name, namespace, pod_id)
+        log.v(2).info("Deleting pod", "controller", meta.name, "pod", f"{namespace}/{pod_id}")
         try:
             self.kube_client.core_v1().pods(namespace).delete(pod_id, DeleteOptions())
         except Exception as err:
             if is_not_found(err):
-                logger.debug("Pod %s/%s has already been deleted.", namespace, pod_id)
+                log.v(4).info("Pod has already been deleted.", "pod", f"{namespace}/{pod_id}")
                 raise
             self.recorder.eventf(
                 obj, EVENT_TYPE_WARNING, FAILED_DELETE_POD_REASON, "Error deleting: %v", err
@@ -244,19 +255,22 @@ def _object_meta(obj: Any) -> V1ObjectMeta | None:
 
 
 def _get_pods_label_set(template: V1PodTemplateSpec) -> dict[str, str]:
-    """Port of getPodsLabelSet: a copy of the template's labels."""
+    """Port of getPodsLabelSet (pkg/controller/controller_utils.go): a copy of the template's
+    labels."""
     meta = template.metadata
     return dict(meta.labels or {}) if meta is not None else {}
 
 
 def _get_pods_finalizers(template: V1PodTemplateSpec) -> list[str]:
-    """Port of getPodsFinalizers: a copy of the template's finalizers."""
+    """Port of getPodsFinalizers (pkg/controller/controller_utils.go): a copy of the template's
+    finalizers."""
     meta = template.metadata
     return list(meta.finalizers or []) if meta is not None else []
 
 
 def _get_pods_annotation_set(template: V1PodTemplateSpec) -> dict[str, str]:
-    """Port of getPodsAnnotationSet: a copy of the template's annotations."""
+    """Port of getPodsAnnotationSet (pkg/controller/controller_utils.go): a copy of the template's
+    annotations."""
     meta = template.metadata
     return dict(meta.annotations or {}) if meta is not None else {}
 
@@ -283,7 +297,8 @@ def _pod_name_prefix_is_valid(prefix: str) -> bool:
 
 
 def _get_pods_prefix(controller_name: str) -> str:
-    """Port of getPodsPrefix: ``<name>-`` when that is a valid generateName, else the name."""
+    """Port of getPodsPrefix (pkg/controller/controller_utils.go): ``<name>-`` when that is a valid
+    generateName, else the name."""
     prefix = f"{controller_name}-"
     if not _pod_name_prefix_is_valid(prefix):
         prefix = controller_name
@@ -291,7 +306,8 @@ def _get_pods_prefix(controller_name: str) -> str:
 
 
 def validate_controller_ref(controller_ref: V1OwnerReference | None) -> None:
-    """Port of validateControllerRef: raise ValueError unless the ref can own a pod."""
+    """Port of validateControllerRef (pkg/controller/controller_utils.go): raise ValueError unless
+    the ref can own a pod."""
     if controller_ref is None:
         raise ValueError("controllerRef is nil")
     if not controller_ref.api_version:
@@ -309,7 +325,8 @@ def get_pod_from_template(
     parent_object: Any,
     controller_ref: V1OwnerReference | None,
 ) -> V1Pod:
-    """Port of GetPodFromTemplate: a new pod with the template's metadata and spec.
+    """Port of GetPodFromTemplate (pkg/controller/controller_utils.go): a new pod with the
+    template's metadata and spec.
 
     The pod gets copies of the template's labels, annotations and finalizers, a
     generateName derived from the parent's name, ``controller_ref`` as its only owner
@@ -340,7 +357,8 @@ def get_pod_from_template(
 
 @dataclass
 class FakePodControl:
-    """Port of FakePodControl: records pod writes instead of sending them.
+    """Port of FakePodControl (pkg/controller/controller_utils.go): records pod writes instead of
+    sending them.
 
     Every list grows under ``lock``; tests may hold ``lock`` to read a consistent
     snapshot. ``err``, when set, is raised by every call after it is recorded;
@@ -360,7 +378,8 @@ class FakePodControl:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def patch_pod(self, namespace: str, name: str, data: bytes) -> None:
-        """Port of FakePodControl.PatchPod: record the patch bytes."""
+        """Port of FakePodControl.PatchPod (pkg/controller/controller_utils.go): record the patch
+        bytes."""
         with self.lock:
             self.patches.append(data)
             if self.err is not None:
@@ -373,7 +392,8 @@ class FakePodControl:
         controller_object: Any,
         controller_ref: V1OwnerReference | None,
     ) -> None:
-        """Port of FakePodControl.CreatePods: record with an empty generateName."""
+        """Port of FakePodControl.CreatePods (pkg/controller/controller_utils.go): record with an
+        empty generateName."""
         self.create_pods_with_generate_name(
             namespace, template, controller_object, controller_ref, ""
         )
@@ -386,7 +406,8 @@ class FakePodControl:
         controller_ref: V1OwnerReference | None,
         generate_name: str,
     ) -> None:
-        """Port of FakePodControl.CreatePodsWithGenerateName: count, limit, record."""
+        """Port of FakePodControl.CreatePodsWithGenerateName (pkg/controller/controller_utils.go):
+        count, limit, record."""
         with self.lock:
             self.create_call_count += 1
             if self.create_limit != 0 and self.create_call_count > self.create_limit:
@@ -405,14 +426,16 @@ class FakePodControl:
                 raise self.err
 
     def delete_pod(self, namespace: str, pod_id: str, obj: Any) -> None:
-        """Port of FakePodControl.DeletePod: record the pod name."""
+        """Port of FakePodControl.DeletePod (pkg/controller/controller_utils.go): record the pod
+        name."""
         with self.lock:
             self.delete_pod_name.append(pod_id)
             if self.err is not None:
                 raise self.err
 
     def clear(self) -> None:
-        """Port of FakePodControl.Clear: forget the recorded calls and the create limit."""
+        """Port of FakePodControl.Clear (pkg/controller/controller_utils.go): forget the recorded
+        calls and the create limit."""
         with self.lock:
             self.delete_pod_name = []
             self.templates = []
@@ -466,21 +489,23 @@ def _active_pods_less(pi: V1Pod, pj: V1Pod) -> bool:
 
 
 class ActivePods:
-    """Port of ActivePods: pods ordered so that the best candidates to delete come first."""
+    """Port of ActivePods (pkg/controller/controller_utils.go): pods ordered so that the best
+    candidates to delete come first."""
 
     def __init__(self, pods: list[V1Pod]) -> None:
         self.pods = pods
 
     def __len__(self) -> int:
-        """Port of ActivePods.Len."""
+        """Port of ActivePods.Len (pkg/controller/controller_utils.go)."""
         return len(self.pods)
 
     def swap(self, i: int, j: int) -> None:
-        """Port of ActivePods.Swap."""
+        """Port of ActivePods.Swap (pkg/controller/controller_utils.go)."""
         self.pods[i], self.pods[j] = self.pods[j], self.pods[i]
 
     def less(self, i: int, j: int) -> bool:
-        """Port of ActivePods.Less: is pod ``i`` a better deletion candidate than pod ``j``?
+        """Port of ActivePods.Less (pkg/controller/controller_utils.go): is pod ``i`` a better
+        deletion candidate than pod ``j``?
 
         The first rule telling them apart decides: unscheduled first; then Pending,
         Unknown, Running; then not ready; then (both ready) the more recently ready;
@@ -513,14 +538,16 @@ def sort_active_pods(pods: list[V1Pod]) -> None:
 
 
 def after_or_zero(t1: datetime | None, t2: datetime | None) -> bool:
-    """Port of afterOrZero: is ``t1`` after ``t2``, a missing (zero) time being the latest?"""
+    """Port of afterOrZero (pkg/controller/controller_utils.go): is ``t1`` after ``t2``, a missing
+    (zero) time being the latest?"""
     if t1 is None or t2 is None:
         return t1 is None
     return t1 > t2
 
 
 def pod_ready_time(pod: V1Pod) -> datetime | None:
-    """Port of podReadyTime: when a ready pod's Ready condition turned True (None if unknown)."""
+    """Port of podReadyTime (pkg/controller/controller_utils.go): when a ready pod's Ready condition
+    turned True (None if unknown)."""
     if is_pod_ready(pod):
         assert pod.status is not None
         for c in pod.status.conditions or []:
@@ -531,7 +558,8 @@ def pod_ready_time(pod: V1Pod) -> datetime | None:
 
 
 def max_container_restarts(pod: V1Pod) -> tuple[int, int]:
-    """Port of maxContainerRestarts: the highest restart count of (regular, sidecar) containers.
+    """Port of maxContainerRestarts (pkg/controller/controller_utils.go): the highest restart count
+    of (regular, sidecar) containers.
 
     Sidecars are the init containers with restartPolicy Always.
     """
@@ -542,7 +570,7 @@ def max_container_restarts(pod: V1Pod) -> tuple[int, int]:
         regular_restarts = max(regular_restarts, cs.restart_count)
     names: set[str] = set()
     for c in (pod.spec.init_containers if pod.spec is not None else None) or []:
-        if c.restart_policy == _CONTAINER_RESTART_POLICY_ALWAYS:
+        if c.restart_policy == CONTAINER_RESTART_POLICY_ALWAYS:
             names.add(c.name)
     for cs in (status.init_container_statuses if status is not None else None) or []:
         if cs.name in names:
@@ -551,8 +579,9 @@ def max_container_restarts(pod: V1Pod) -> tuple[int, int]:
 
 
 def compare_max_container_restarts(pi: V1Pod, pj: V1Pod) -> bool | None:
-    """Port of compareMaxContainerRestarts: True if ``pi`` restarted more, False if ``pj``
-    did, None on a tie; regular containers decide first, sidecars break ties."""
+    """Port of compareMaxContainerRestarts (pkg/controller/controller_utils.go): True if ``pi``
+    restarted more, False if ``pj`` did, None on a tie; regular containers decide first, sidecars
+    break ties."""
     regular_i, sidecar_i = max_container_restarts(pi)
     regular_j, sidecar_j = max_container_restarts(pj)
     if regular_i != regular_j:
@@ -563,10 +592,19 @@ def compare_max_container_restarts(pi: V1Pod, pj: V1Pod) -> bool | None:
 
 
 def filter_active_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
-    """Port of FilterActivePods: the pods that are neither terminal nor being deleted.
+    """Port of FilterActivePods (pkg/controller/controller_utils.go): the pods that are
+    neither terminal nor being deleted."""
+    result: list[V1Pod] = []
+    for p in pods:
+        if is_pod_active(p):
+            result.append(p)
+    return result
 
-    Runs over every pod of a Job on each sync, so ``is_pod_active`` is inlined.
-    """
+
+def filter_active_pods_fast(pods: Sequence[V1Pod]) -> list[V1Pod]:
+    """The same contract as ``filter_active_pods`` (just above), with ``is_pod_active``
+    inlined: the Job controller runs it over every pod of a Job on each sync. The upstream
+    tables run through both versions."""
     result: list[V1Pod] = []
     append = result.append
     for p in pods:
@@ -582,16 +620,26 @@ def filter_active_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
 
 
 def filter_terminating_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
-    """Port of FilterTerminatingPods: the non-terminal pods that are being deleted."""
+    """Port of FilterTerminatingPods (pkg/controller/controller_utils.go): the non-terminal pods
+    that are being deleted."""
     return [p for p in pods if is_pod_terminating(p)]
 
 
 def count_terminating_pods(pods: Sequence[V1Pod]) -> int:
-    """Port of CountTerminatingPods: how many pods ``filter_terminating_pods`` would keep.
+    """Port of CountTerminatingPods (pkg/controller/controller_utils.go): how many pods are
+    being deleted without having reached a terminal phase."""
+    number_of_terminating_pods = 0
+    for p in pods:
+        if is_pod_terminating(p):
+            number_of_terminating_pods += 1
+    return number_of_terminating_pods
 
-    Runs over every pod of a Job on each sync, so ``is_pod_terminating`` is inlined, the
-    (usually absent) deletion timestamp checked first.
-    """
+
+def count_terminating_pods_fast(pods: Sequence[V1Pod]) -> int:
+    """The same contract as ``count_terminating_pods`` (just above), with
+    ``is_pod_terminating`` inlined and the (usually absent) deletion timestamp looked at
+    first: the Job controller runs it over every pod of a Job on each sync. The upstream
+    tables run through both versions."""
     count = 0
     for p in pods:
         meta = p.metadata
@@ -605,7 +653,8 @@ def count_terminating_pods(pods: Sequence[V1Pod]) -> int:
 
 
 def is_pod_active(p: V1Pod) -> bool:
-    """Port of IsPodActive: not Succeeded, not Failed and no deletion timestamp."""
+    """Port of IsPodActive (pkg/controller/controller_utils.go): not Succeeded, not Failed and no
+    deletion timestamp."""
     phase = p.status.phase if p.status is not None else None
     return (
         phase != POD_SUCCEEDED
@@ -615,7 +664,8 @@ def is_pod_active(p: V1Pod) -> bool:
 
 
 def is_pod_terminating(p: V1Pod) -> bool:
-    """Port of IsPodTerminating: not in a terminal phase but carrying a deletion timestamp."""
+    """Port of IsPodTerminating (pkg/controller/controller_utils.go): not in a terminal phase but
+    carrying a deletion timestamp."""
     return (
         not is_pod_terminal(p)
         and p.metadata is not None
@@ -624,7 +674,8 @@ def is_pod_terminating(p: V1Pod) -> bool:
 
 
 def pod_controller_index_key(namespace: str, owner_reference: V1OwnerReference | None) -> str:
-    """Port of PodControllerIndexKey: ``ns/kind/name/uid`` of a controller, ``ns`` for orphans."""
+    """Port of PodControllerIndexKey (pkg/controller/controller_utils.go): ``ns/kind/name/uid`` of a
+    controller, ``ns`` for orphans."""
     if owner_reference is None:
         return namespace
     return f"{namespace}/{owner_reference.kind}/{owner_reference.name}/{owner_reference.uid}"
@@ -647,7 +698,8 @@ def _pod_controller_index_func(obj: Any) -> list[str]:
 
 
 def add_pod_controller_indexer(pod_informer: _IndexInformer) -> None:
-    """Port of AddPodControllerIndexer: register the POD_CONTROLLER_INDEX once."""
+    """Port of AddPodControllerIndexer (pkg/controller/controller_utils.go): register the
+    POD_CONTROLLER_INDEX once."""
     if POD_CONTROLLER_INDEX in pod_informer.get_indexer().get_indexers():
         return
     pod_informer.add_indexers({POD_CONTROLLER_INDEX: _pod_controller_index_func})
@@ -659,7 +711,8 @@ def filter_pods_by_owner(
     owner_kind: str,
     include_orphaned_pods: bool,
 ) -> list[V1Pod]:
-    """Port of FilterPodsByOwner: pods controlled by ``owner``, plus its namespace's orphans.
+    """Port of FilterPodsByOwner (pkg/controller/controller_utils.go): pods controlled by ``owner``,
+    plus its namespace's orphans.
 
     Reads POD_CONTROLLER_INDEX; raises ValueError if the owner lacks namespace, name or
     UID, or ``owner_kind`` is empty.
@@ -687,13 +740,16 @@ def filter_pods_by_owner(
         if len(pods) != len(objs):
             for obj in objs:
                 if not isinstance(obj, V1Pod):
-                    logger.error("unexpected object type in pod indexer: %r", obj)
+                    log.error(
+                        TypeError(f"unexpected object type in pod indexer: {obj!r}"),
+                        "Unhandled Error",
+                    )
         result.extend(pods)
     return result
 
 
 def pod_key(pod: V1Pod) -> str:
-    """Port of PodKey: ``namespace/name`` of a pod."""
+    """Port of PodKey (pkg/controller/controller_utils.go): ``namespace/name`` of a pod."""
     meta = pod.metadata
     if meta is None:
         return "/"

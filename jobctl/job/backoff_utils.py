@@ -16,19 +16,22 @@ from datetime import UTC, datetime, timedelta
 from kubernetes.client import V1ContainerStatus, V1Pod
 
 from jobctl.informers.store import Store, new_store
+from jobctl.job import indexed_job_utils
+from jobctl.k8s_libs.api import (
+    CONDITION_FALSE,
+    CONTAINER_RESTART_POLICY_ALWAYS,
+    POD_READY,
+)
 from jobctl.k8s_libs.clock import PassiveClock
 
 # Go's zero time.Time, what a pod without creation timestamp reports as finish time.
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
-_POD_READY = "Ready"
-_CONDITION_FALSE = "False"
-_CONTAINER_RESTART_POLICY_ALWAYS = "Always"
-
 
 @dataclass
 class BackoffRecord:
-    """Port of backoffRecord: consecutive failures of a Job since its last success."""
+    """Port of backoffRecord (pkg/controller/job/backoff_utils.go): consecutive failures of a Job
+    since its last success."""
 
     key: str
     failures_after_last_success: int = 0
@@ -37,7 +40,8 @@ class BackoffRecord:
     def get_remaining_time(
         self, clock: PassiveClock, default_backoff: float, max_backoff: float
     ) -> float:
-        """Port of backoffRecord.getRemainingTime: seconds left before pods may be recreated."""
+        """Port of backoffRecord.getRemainingTime (pkg/controller/job/backoff_utils.go): seconds
+        left before pods may be recreated."""
         return get_remaining_time_for_failures_count(
             clock,
             default_backoff,
@@ -48,13 +52,15 @@ class BackoffRecord:
 
 
 class BackoffStore:
-    """Port of backoffStore: the ``BackoffRecord`` of each Job, by Job key."""
+    """Port of backoffStore (pkg/controller/job/backoff_utils.go): the ``BackoffRecord`` of each
+    Job, by Job key."""
 
     def __init__(self) -> None:
         self.store: Store = new_store(backoff_record_key_func)
 
     def update_backoff_record(self, record: BackoffRecord) -> None:
-        """Port of backoffStore.updateBackoffRecord: store the record's counters."""
+        """Port of backoffStore.updateBackoffRecord (pkg/controller/job/backoff_utils.go): store the
+        record's counters."""
         existing, ok = self.store.get_by_key(record.key)
         if not ok:
             # Upstream stores a copy (the record is passed by value).
@@ -64,7 +70,8 @@ class BackoffStore:
             existing.last_failure_time = record.last_failure_time
 
     def remove_backoff_record(self, job_id: str) -> None:
-        """Port of backoffStore.removeBackoffRecord: forget a Job's record, if any."""
+        """Port of backoffStore.removeBackoffRecord (pkg/controller/job/backoff_utils.go): forget a
+        Job's record, if any."""
         existing, ok = self.store.get_by_key(job_id)
         if ok:
             self.store.delete(existing)
@@ -72,7 +79,8 @@ class BackoffStore:
     def new_backoff_record(
         self, key: str, new_succeeded_pods: list[V1Pod], new_failed_pods: list[V1Pod]
     ) -> BackoffRecord:
-        """Port of backoffStore.newBackoffRecord: the record after this sync's finished pods.
+        """Port of backoffStore.newBackoffRecord (pkg/controller/job/backoff_utils.go): the record
+        after this sync's finished pods.
 
         Failures add up; a success resets the count, after which only failures that
         finished after the last success count. Sorts both lists by finish time, in place.
@@ -114,24 +122,27 @@ class BackoffStore:
 
 
 def new_backoff_store() -> BackoffStore:
-    """Port of newBackoffStore."""
+    """Port of newBackoffStore (pkg/controller/job/backoff_utils.go)."""
     return BackoffStore()
 
 
 def backoff_record_key_func(obj: object) -> str:
-    """Port of backoffRecordKeyFunc: the Job key a ``BackoffRecord`` is stored under."""
+    """Port of backoffRecordKeyFunc (pkg/controller/job/backoff_utils.go): the Job key a
+    ``BackoffRecord`` is stored under."""
     if isinstance(obj, BackoffRecord):
         return obj.key
     raise ValueError(f"could not find key for obj {obj!r}")
 
 
 def sort_by_finished_time(pods: list[V1Pod]) -> None:
-    """Port of sortByFinishedTime: order pods by ``get_finished_time``, in place."""
+    """Port of sortByFinishedTime (pkg/controller/job/backoff_utils.go): order pods by
+    ``get_finished_time``, in place."""
     pods.sort(key=get_finished_time)
 
 
 def get_finished_time(p: V1Pod) -> datetime:
-    """Port of getFinishedTime: best estimate of when a finished pod finished.
+    """Port of getFinishedTime (pkg/controller/job/backoff_utils.go): best estimate of when a
+    finished pod finished.
 
     Tries, in order: the latest container termination (when every relevant container
     terminated), the time the Ready condition turned False, the deletion timestamp minus
@@ -151,7 +162,8 @@ def get_finished_time(p: V1Pod) -> datetime:
 
 
 def get_finish_time_from_containers(p: V1Pod) -> datetime | None:
-    """Port of getFinishTimeFromContainers: latest finish of the containers and sidecars.
+    """Port of getFinishTimeFromContainers (pkg/controller/job/backoff_utils.go): latest finish of
+    the containers and sidecars.
 
     None when any regular container or sidecar (restartable init container) has not
     terminated with a finish time. Sidecars stop after the main containers, hence count.
@@ -164,7 +176,7 @@ def get_finish_time_from_containers(p: V1Pod) -> datetime | None:
     names = {
         c.name
         for c in init_containers or []
-        if c.restart_policy is not None and c.restart_policy == _CONTAINER_RESTART_POLICY_ALWAYS
+        if c.restart_policy is not None and c.restart_policy == CONTAINER_RESTART_POLICY_ALWAYS
     }
     return latest_finish_time(
         finish_time,
@@ -178,7 +190,8 @@ def latest_finish_time(
     cs: Sequence[V1ContainerStatus] | None,
     check: Callable[[V1ContainerStatus], bool] | None,
 ) -> datetime | None:
-    """Port of latestFinishTime: the latest termination among the checked statuses.
+    """Port of latestFinishTime (pkg/controller/job/backoff_utils.go): the latest termination among
+    the checked statuses.
 
     None as soon as one checked container is not terminated or has no finish time.
     """
@@ -196,19 +209,21 @@ def latest_finish_time(
 
 
 def get_finish_time_from_pod_ready_false_condition(p: V1Pod) -> datetime | None:
-    """Port of getFinishTimeFromPodReadyFalseCondition: when Ready turned False, if known."""
+    """Port of getFinishTimeFromPodReadyFalseCondition (pkg/controller/job/backoff_utils.go): when
+    Ready turned False, if known."""
     conditions = p.status.conditions if p.status is not None else None
     for c in conditions or []:
-        if c.type == _POD_READY:
+        if c.type == POD_READY:
             transition: datetime | None = c.last_transition_time
-            if c.status == _CONDITION_FALSE and transition is not None:
+            if c.status == CONDITION_FALSE and transition is not None:
                 return transition
             return None
     return None
 
 
 def get_finish_time_from_deletion_timestamp(p: V1Pod) -> datetime | None:
-    """Port of getFinishTimeFromDeletionTimestamp: deletion time minus the grace period."""
+    """Port of getFinishTimeFromDeletionTimestamp (pkg/controller/job/backoff_utils.go): deletion
+    time minus the grace period."""
     meta = p.metadata
     deletion: datetime | None = meta.deletion_timestamp if meta is not None else None
     if meta is not None and deletion is not None:
@@ -223,17 +238,15 @@ def get_remaining_time_per_index(
     max_backoff: float,
     last_failed_pod: V1Pod | None,
 ) -> float:
-    """Port of getRemainingTimePerIndex: seconds before an index may get a new pod.
+    """Port of getRemainingTimePerIndex (pkg/controller/job/backoff_utils.go): seconds before an
+    index may get a new pod.
 
     The failure count comes from the failure-count annotations of the index's last failed
     pod (counted and ignored failures both delay), plus that pod's own failure.
     """
-    # Imported here: indexed_job_utils needs get_finished_time from this module.
-    from jobctl.job.indexed_job_utils import get_index_absolute_failure_count
-
     if last_failed_pod is None:
         return 0.0
-    failure_count = get_index_absolute_failure_count(last_failed_pod) + 1
+    failure_count = indexed_job_utils.get_index_absolute_failure_count(last_failed_pod) + 1
     last_failure_time = get_finished_time(last_failed_pod)
     return get_remaining_time_for_failures_count(
         clock, default_backoff, max_backoff, failure_count, last_failure_time
@@ -247,7 +260,7 @@ def get_remaining_time_for_failures_count(
     failures_count: int,
     last_failure_time: datetime | None,
 ) -> float:
-    """Port of getRemainingTimeForFailuresCount.
+    """Port of getRemainingTimeForFailuresCount (pkg/controller/job/backoff_utils.go).
 
     The delay is ``default_backoff * 2**(failures_count - 1)`` capped at ``max_backoff``;
     returns what is left of it since ``last_failure_time`` (never negative).

@@ -4,16 +4,16 @@ Completion indexes are kept in compressed form, as sorted disjoint inclusive int
 (``OrderedIntervals``), the form ``status.completedIndexes`` / ``status.failedIndexes`` use
 ("1,3-5,7"). A pod's index is its ``batch.kubernetes.io/job-completion-index`` annotation.
 
-Several helpers need functions of ``jobctl.job.job_controller`` (which imports this module);
-they import them when called.
+This module and ``job_controller``, ``backoff_utils`` and ``success_policy`` form one Go
+package and call one another; they import each other as module objects and look the
+functions up when called, so the import cycle is harmless.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from kubernetes.client import (
     V1Container,
@@ -27,29 +27,24 @@ from kubernetes.client import (
 )
 
 from jobctl.controller.controller_utils import filter_terminating_pods, sort_active_pods
-from jobctl.job.backoff_utils import get_finished_time
-from jobctl.job.pod_failure_policy import (
-    POD_FAILURE_POLICY_ACTION_FAIL_INDEX,
-    match_pod_failure_policy,
-)
+from jobctl.job import backoff_utils, job_controller
+from jobctl.job.pod_failure_policy import match_pod_failure_policy
 from jobctl.job.tracking_utils import has_job_tracking_finalizer
+from jobctl.k8s_libs import klog
+from jobctl.k8s_libs.api import (
+    INDEXED_COMPLETION,
+    JOB_COMPLETION_INDEX_ANNOTATION,
+    JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+    JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+    NON_INDEXED_COMPLETION,
+    POD_FAILURE_POLICY_ACTION_FAIL_INDEX,
+    POD_SUCCEEDED,
+)
 
-if TYPE_CHECKING:
-    from jobctl.job.job_controller import SyncJobCtx
-
-logger = logging.getLogger(__name__)
+log = klog.get_logger(__name__)
 
 COMPLETION_INDEX_ENV_NAME = "JOB_COMPLETION_INDEX"
 UNKNOWN_COMPLETION_INDEX = -1
-
-# batch/v1 annotation (and label) keys.
-JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
-JOB_INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
-JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
-
-# batch/v1 CompletionMode values.
-INDEXED_COMPLETION = "Indexed"
-NON_INDEXED_COMPLETION = "NonIndexed"
 
 # apiserver names.MaxGeneratedNameLength: 63 minus the 5 random characters.
 MAX_GENERATED_NAME_LENGTH = 58
@@ -57,7 +52,6 @@ MAX_GENERATED_NAME_LENGTH = 58
 _MAX_INT32 = 2**31 - 1
 _MIN_INT64 = -(2**63)
 _MAX_INT64 = 2**63 - 1
-_POD_SUCCEEDED = "Succeeded"
 _ATOI_RE = re.compile(r"[+-]?[0-9]+")
 
 
@@ -86,33 +80,37 @@ def _template_annotations(template: V1PodTemplateSpec) -> dict[str, str]:
 
 
 def is_indexed_job(job: V1Job) -> bool:
-    """Port of isIndexedJob: the Job's completion mode is Indexed."""
+    """Port of isIndexedJob (pkg/controller/job/indexed_job_utils.go): the Job's completion mode is
+    Indexed."""
     return job.spec is not None and job.spec.completion_mode == INDEXED_COMPLETION
 
 
 def has_backoff_limit_per_index(job: V1Job) -> bool:
-    """Port of hasBackoffLimitPerIndex: ``spec.backoffLimitPerIndex`` is set."""
+    """Port of hasBackoffLimitPerIndex (pkg/controller/job/indexed_job_utils.go):
+    ``spec.backoffLimitPerIndex`` is set."""
     return job.spec is not None and job.spec.backoff_limit_per_index is not None
 
 
 class Interval(NamedTuple):
-    """Port of interval: the indexes ``first`` to ``last``, both included."""
+    """Port of interval (pkg/controller/job/indexed_job_utils.go): the indexes ``first`` to
+    ``last``, both included."""
 
     first: int
     last: int
 
 
 class OrderedIntervals(list[Interval]):
-    """Port of orderedIntervals: sorted, non-overlapping, non-adjacent intervals."""
+    """Port of orderedIntervals (pkg/controller/job/indexed_job_utils.go): sorted, non-overlapping,
+    non-adjacent intervals."""
 
     def with_ordered_indexes(self, new_indexes: Iterable[int]) -> OrderedIntervals:
-        """Port of orderedIntervals.withOrderedIndexes: a copy that also holds the given
-        indexes (which must come in increasing order)."""
+        """Port of orderedIntervals.withOrderedIndexes (pkg/controller/job/indexed_job_utils.go): a
+        copy that also holds the given indexes (which must come in increasing order)."""
         return self.merge(OrderedIntervals(Interval(ix, ix) for ix in new_indexes))
 
     def merge(self, new_oi: Sequence[Interval]) -> OrderedIntervals:
-        """Port of orderedIntervals.merge: the union of two ordered lists, coalescing
-        overlapping or adjacent intervals."""
+        """Port of orderedIntervals.merge (pkg/controller/job/indexed_job_utils.go): the union of
+        two ordered lists, coalescing overlapping or adjacent intervals."""
         result = OrderedIntervals()
 
         def append_or_merge_with_last_interval(this: Interval) -> None:
@@ -136,11 +134,13 @@ class OrderedIntervals(list[Interval]):
         return result
 
     def total(self) -> int:
-        """Port of orderedIntervals.total: how many indexes the intervals hold."""
+        """Port of orderedIntervals.total (pkg/controller/job/indexed_job_utils.go): how many
+        indexes the intervals hold."""
         return sum(iv.last - iv.first + 1 for iv in self)
 
     def string(self) -> str:
-        """Port of orderedIntervals.String: e.g. ``"1,3-5,7,8"`` (pairs use a comma)."""
+        """Port of orderedIntervals.String (pkg/controller/job/indexed_job_utils.go): e.g.
+        ``"1,3-5,7,8"`` (pairs use a comma)."""
         parts: list[str] = []
         for v in self:
             if v.last == v.first:
@@ -155,7 +155,8 @@ class OrderedIntervals(list[Interval]):
         return self.string()
 
     def has(self, ix: int) -> bool:
-        """Port of orderedIntervals.has: binary search for an index."""
+        """Port of orderedIntervals.has (pkg/controller/job/indexed_job_utils.go): binary search for
+        an index."""
         lo, hi = 0, len(self)
         while hi > lo:
             mid = lo + (hi - lo) // 2
@@ -171,8 +172,9 @@ class OrderedIntervals(list[Interval]):
 def calculate_succeeded_indexes(
     job: V1Job, pods: Sequence[V1Pod]
 ) -> tuple[OrderedIntervals, OrderedIntervals]:
-    """Port of calculateSucceededIndexes: (indexes in ``status.completedIndexes``, those
-    plus the valid indexes of succeeded pods still holding the tracking finalizer)."""
+    """Port of calculateSucceededIndexes (pkg/controller/job/indexed_job_utils.go): (indexes in
+    ``status.completedIndexes``, those plus the valid indexes of succeeded pods still holding the
+    tracking finalizer)."""
     assert job.spec is not None and job.spec.completions is not None
     completions = job.spec.completions
     completed = job.status.completed_indexes if job.status is not None else None
@@ -182,7 +184,7 @@ def calculate_succeeded_indexes(
         ix = get_completion_index(_annotations(p))
         phase = p.status.phase if p.status is not None else None
         if (
-            phase == _POD_SUCCEEDED
+            phase == POD_SUCCEEDED
             and ix != UNKNOWN_COMPLETION_INDEX
             and ix < completions
             and has_job_tracking_finalizer(p)
@@ -192,8 +194,9 @@ def calculate_succeeded_indexes(
 
 
 def calculate_failed_indexes(job: V1Job, pods: Sequence[V1Pod]) -> OrderedIntervals:
-    """Port of calculateFailedIndexes: ``status.failedIndexes`` plus the valid indexes of
-    pods (still holding the tracking finalizer) whose failure fails their index."""
+    """Port of calculateFailedIndexes (pkg/controller/job/indexed_job_utils.go):
+    ``status.failedIndexes`` plus the valid indexes of pods (still holding the tracking
+    finalizer) whose failure fails their index."""
     assert job.spec is not None and job.spec.completions is not None
     completions = job.spec.completions
     prev_intervals = OrderedIntervals()
@@ -214,13 +217,11 @@ def calculate_failed_indexes(job: V1Job, pods: Sequence[V1Pod]) -> OrderedInterv
 
 
 def is_index_failed(job: V1Job, pod: V1Pod) -> bool:
-    """Port of isIndexFailed: the pod matched a FailIndex rule, or its counted failure
-    reached ``backoffLimitPerIndex``."""
-    from jobctl.job.job_controller import is_pod_failed
-
+    """Port of isIndexFailed (pkg/controller/job/indexed_job_utils.go): the pod matched a FailIndex
+    rule, or its counted failure reached ``backoffLimitPerIndex``."""
     assert job.spec is not None
     is_pod_failed_counted = False
-    if is_pod_failed(pod, job):
+    if job_controller.is_pod_failed(pod, job):
         if job.spec.pod_failure_policy is not None:
             _, count_failed, action = match_pod_failure_policy(job.spec.pod_failure_policy, pod)
             if action == POD_FAILURE_POLICY_ACTION_FAIL_INDEX:
@@ -236,8 +237,9 @@ def is_index_failed(job: V1Job, pod: V1Pod) -> bool:
 
 
 def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedIntervals:
-    """Port of parseIndexesFromString: parse ``"1,3-5"``, skipping malformed parts and
-    dropping (or clipping) what reaches ``completions``; adjacent parts coalesce."""
+    """Port of parseIndexesFromString (pkg/controller/job/indexed_job_utils.go): parse ``"1,3-5"``,
+    skipping malformed parts and dropping (or clipping) what reaches ``completions``; adjacent
+    parts coalesce."""
     result = OrderedIntervals()
     if indexes_str == "":
         return result
@@ -246,9 +248,7 @@ def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedInte
         try:
             first = _atoi(limits_str[0])
         except ValueError as err:
-            logger.info(
-                "corrupted indexes interval, ignoring: interval=%s err=%s", interval_str, err
-            )
+            log.info("Corrupted indexes interval, ignoring", "interval", interval_str, "err", err)
             continue
         if first >= completions:
             break
@@ -256,8 +256,8 @@ def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedInte
             try:
                 last = _atoi(limits_str[1])
             except ValueError as err:
-                logger.info(
-                    "corrupted indexes interval, ignoring: interval=%s err=%s", interval_str, err
+                log.info(
+                    "Corrupted indexes interval, ignoring", "interval", interval_str, "err", err
                 )
                 continue
             last = min(last, completions - 1)
@@ -270,18 +270,18 @@ def parse_indexes_from_string(indexes_str: str, completions: int) -> OrderedInte
     return result
 
 
-def first_pending_indexes(job_ctx: SyncJobCtx, count: int, completions: int) -> list[int]:
-    """Port of firstPendingIndexes: the ``count`` lowest indexes below ``completions`` that
-    no active pod holds and that did not succeed or fail; with podReplacementPolicy
-    Failed, indexes of terminating pods are not pending either."""
-    from jobctl.job.job_controller import only_replace_failed_pods
-
+def first_pending_indexes(
+    job_ctx: job_controller.SyncJobCtx, count: int, completions: int
+) -> list[int]:
+    """Port of firstPendingIndexes (pkg/controller/job/indexed_job_utils.go): the ``count`` lowest
+    indexes below ``completions`` that no active pod holds and that did not succeed or fail; with
+    podReplacementPolicy Failed, indexes of terminating pods are not pending either."""
     if count == 0:
         return []
     active = get_indexes(job_ctx.active_pods)
     result: list[int] = []
     non_pending = job_ctx.succeeded_indexes.with_ordered_indexes(sorted(active))
-    if only_replace_failed_pods(job_ctx.job):
+    if job_controller.only_replace_failed_pods(job_ctx.job):
         terminating = get_indexes(filter_terminating_pods(job_ctx.pods))
         non_pending = non_pending.with_ordered_indexes(sorted(terminating))
     if job_ctx.failed_indexes is not None:
@@ -299,7 +299,8 @@ def first_pending_indexes(job_ctx: SyncJobCtx, count: int, completions: int) -> 
 
 
 def get_indexes(pods: Iterable[V1Pod]) -> set[int]:
-    """Port of getIndexes: the valid completion indexes of the pods."""
+    """Port of getIndexes (pkg/controller/job/indexed_job_utils.go): the valid completion indexes of
+    the pods."""
     result: set[int] = set()
     for p in pods:
         ix = get_completion_index(_annotations(p))
@@ -311,8 +312,8 @@ def get_indexes(pods: Iterable[V1Pod]) -> set[int]:
 def append_duplicated_index_pods_for_removal(
     rm: list[V1Pod], left: list[V1Pod], pods: list[V1Pod], completions: int
 ) -> tuple[list[V1Pod], list[V1Pod]]:
-    """Port of appendDuplicatedIndexPodsForRemoval: split active pods into to-remove and
-    to-keep.
+    """Port of appendDuplicatedIndexPodsForRemoval (pkg/controller/job/indexed_job_utils.go): split
+    active pods into to-remove and to-keep.
 
     Pods without a valid index, or with an index at or above ``completions``, are removed;
     of the pods sharing an index one is kept (the last in ActivePods order). Returns the
@@ -339,22 +340,23 @@ def append_duplicated_index_pods_for_removal(
     )
 
 
-def get_pods_with_delayed_deletion_per_index(job_ctx: SyncJobCtx) -> dict[int, V1Pod]:
-    """Port of getPodsWithDelayedDeletionPerIndex: per pending index, its last failed pod.
+def get_pods_with_delayed_deletion_per_index(
+    job_ctx: job_controller.SyncJobCtx,
+) -> dict[int, V1Pod]:
+    """Port of getPodsWithDelayedDeletionPerIndex (pkg/controller/job/indexed_job_utils.go): per
+    pending index, its last failed pod.
 
     With a backoff limit per index, the finalizer of that pod stays until a replacement
     exists, so the replacement can inherit the index's failure counts. Indexes that
     succeeded, failed or have an active pod need no such pod.
     """
-    from jobctl.job.job_controller import get_valid_pods_with_filter, is_pod_failed
-
     assert job_ctx.job.spec is not None and job_ctx.job.spec.completions is not None
     completions = job_ctx.job.spec.completions
     active_indexes = get_indexes(job_ctx.active_pods)
     pods_with_delayed_deletion_per_index: dict[int, V1Pod] = {}
 
     def consider(p: V1Pod) -> bool:
-        if not is_pod_failed(p, job_ctx.job):
+        if not job_controller.is_pod_failed(p, job_ctx.job):
             return False
         ix = get_completion_index(_annotations(p))
         if ix == UNKNOWN_COMPLETION_INDEX or ix >= completions:
@@ -369,19 +371,20 @@ def get_pods_with_delayed_deletion_per_index(job_ctx: SyncJobCtx) -> dict[int, V
         last = pods_with_delayed_deletion_per_index.get(ix)
         if last is None or (
             get_index_absolute_failure_count(last) <= get_index_absolute_failure_count(p)
-            and not get_finished_time(p) < get_finished_time(last)
+            and not backoff_utils.get_finished_time(p) < backoff_utils.get_finished_time(last)
         ):
             pods_with_delayed_deletion_per_index[ix] = p
         return False
 
-    get_valid_pods_with_filter(job_ctx, set(), consider)
+    job_controller.get_valid_pods_with_filter(job_ctx, set(), consider)
     return pods_with_delayed_deletion_per_index
 
 
 def add_index_failure_count_annotation(
     template: V1PodTemplateSpec, job: V1Job, pod_being_replaced: V1Pod | None
 ) -> None:
-    """Port of addIndexFailureCountAnnotation: stamp the new pod's failure counts."""
+    """Port of addIndexFailureCountAnnotation (pkg/controller/job/indexed_job_utils.go): stamp the
+    new pod's failure counts."""
     index_failure_count, index_ignored_failure_count = get_new_index_failure_counts(
         job, pod_being_replaced
     )
@@ -392,9 +395,9 @@ def add_index_failure_count_annotation(
 
 
 def get_new_index_failure_counts(job: V1Job, pod_being_replaced: V1Pod | None) -> tuple[int, int]:
-    """Port of getNewIndexFailureCounts: (counted, ignored) failure counts for the pod that
-    replaces ``pod_being_replaced``: its counts plus its own failure. (0, 0) for a first pod.
-    """
+    """Port of getNewIndexFailureCounts (pkg/controller/job/indexed_job_utils.go): (counted,
+    ignored) failure counts for the pod that replaces ``pod_being_replaced``: its counts plus its
+    own failure. (0, 0) for a first pod."""
     if pod_being_replaced is None:
         return 0, 0
     index_failure_count = parse_index_failure_count_annotation(pod_being_replaced)
@@ -414,8 +417,9 @@ def get_new_index_failure_counts(job: V1Job, pod_being_replaced: V1Pod | None) -
 def append_pods_with_same_index_for_removal_and_remaining(
     rm: list[V1Pod], left: list[V1Pod], pods: list[V1Pod], ix: int
 ) -> tuple[list[V1Pod], list[V1Pod]]:
-    """Port of appendPodsWithSameIndexForRemovalAndRemaining: keep the best pod of one
-    index (last in ActivePods order) and remove the others; remove all without index."""
+    """Port of appendPodsWithSameIndexForRemovalAndRemaining
+    (pkg/controller/job/indexed_job_utils.go): keep the best pod of one index (last in ActivePods
+    order) and remove the others; remove all without index."""
     if ix == UNKNOWN_COMPLETION_INDEX:
         return rm + pods, left
     if len(pods) == 1:
@@ -425,7 +429,8 @@ def append_pods_with_same_index_for_removal_and_remaining(
 
 
 def get_completion_index(annotations: Mapping[str, str] | None) -> int:
-    """Port of getCompletionIndex: the index annotation as an int, -1 if absent or invalid."""
+    """Port of getCompletionIndex (pkg/controller/job/indexed_job_utils.go): the index annotation as
+    an int, -1 if absent or invalid."""
     if annotations is None:
         return UNKNOWN_COMPLETION_INDEX
     v = annotations.get(JOB_COMPLETION_INDEX_ANNOTATION)
@@ -441,7 +446,8 @@ def get_completion_index(annotations: Mapping[str, str] | None) -> int:
 
 
 def get_index_failure_count(pod: V1Pod) -> int:
-    """Port of getIndexFailureCount: the counted failures of the pod's index so far.
+    """Port of getIndexFailureCount (pkg/controller/job/indexed_job_utils.go): the counted failures
+    of the pod's index so far.
 
     0 when the annotation is missing, not a number, negative or beyond int32.
     """
@@ -449,28 +455,33 @@ def get_index_failure_count(pod: V1Pod) -> int:
 
 
 def get_index_absolute_failure_count(pod: V1Pod) -> int:
-    """Port of getIndexAbsoluteFailureCount: counted plus ignored failures of the index."""
+    """Port of getIndexAbsoluteFailureCount (pkg/controller/job/indexed_job_utils.go): counted plus
+    ignored failures of the index."""
     return parse_index_failure_count_annotation(pod) + parse_index_failure_ignore_count_annotation(
         pod
     )
 
 
 def parse_index_failure_count_annotation(pod: V1Pod) -> int:
-    """Port of parseIndexFailureCountAnnotation."""
+    """Port of parseIndexFailureCountAnnotation (pkg/controller/job/indexed_job_utils.go)."""
     annotations = _annotations(pod) or {}
     value = annotations.get(JOB_INDEX_FAILURE_COUNT_ANNOTATION)
     if value is not None:
         return parse_int32(value)
-    logger.debug(
-        "pod %s has no %s annotation",
-        pod.metadata.name if pod.metadata is not None else "",
+    log.v(3).info(
+        "There is no expected annotation",
+        "annotationKey",
         JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+        "pod",
+        f"{pod.metadata.namespace}/{pod.metadata.name}" if pod.metadata is not None else "",
+        "podUID",
+        pod.metadata.uid if pod.metadata is not None else "",
     )
     return 0
 
 
 def parse_index_failure_ignore_count_annotation(pod: V1Pod) -> int:
-    """Port of parseIndexFailureIgnoreCountAnnotation."""
+    """Port of parseIndexFailureIgnoreCountAnnotation (pkg/controller/job/indexed_job_utils.go)."""
     annotations = _annotations(pod) or {}
     value = annotations.get(JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION)
     if value is not None:
@@ -479,20 +490,22 @@ def parse_index_failure_ignore_count_annotation(pod: V1Pod) -> int:
 
 
 def parse_int32(v_str: str) -> int:
-    """Port of parseInt32: a non-negative int32, or 0 for anything else."""
+    """Port of parseInt32 (pkg/controller/job/indexed_job_utils.go): a non-negative int32, or 0 for
+    anything else."""
     try:
         v_int = _atoi(v_str)
     except ValueError as err:
-        logger.error("failed to parse the value %r: %s", v_str, err)
+        log.error(err, "Failed to parse the value", "value", v_str)
         return 0
     if v_int < 0 or v_int > _MAX_INT32:
-        logger.info("the value is invalid: %d", v_int)
+        log.info("The value is invalid", "value", v_int)
         return 0
     return v_int
 
 
 def add_completion_index_env_variables(template: V1PodTemplateSpec) -> None:
-    """Port of addCompletionIndexEnvVariables: expose the index to every container."""
+    """Port of addCompletionIndexEnvVariables (pkg/controller/job/indexed_job_utils.go): expose the
+    index to every container."""
     if template.spec is None:
         return
     for container in template.spec.init_containers or []:
@@ -502,8 +515,9 @@ def add_completion_index_env_variables(template: V1PodTemplateSpec) -> None:
 
 
 def add_completion_index_env_variable(container: V1Container) -> None:
-    """Port of addCompletionIndexEnvVariable: JOB_COMPLETION_INDEX from the index label,
-    unless the container already defines that variable."""
+    """Port of addCompletionIndexEnvVariable (pkg/controller/job/indexed_job_utils.go):
+    JOB_COMPLETION_INDEX from the index label, unless the container already defines that
+    variable."""
     for v in container.env or []:
         if v.name == COMPLETION_INDEX_ENV_NAME:
             return
@@ -518,12 +532,13 @@ def add_completion_index_env_variable(container: V1Container) -> None:
 
 
 def add_completion_index_annotation(template: V1PodTemplateSpec, index: int) -> None:
-    """Port of addCompletionIndexAnnotation."""
+    """Port of addCompletionIndexAnnotation (pkg/controller/job/indexed_job_utils.go)."""
     _template_annotations(template)[JOB_COMPLETION_INDEX_ANNOTATION] = str(index)
 
 
 def add_completion_index_label(template: V1PodTemplateSpec, index: int) -> None:
-    """Port of addCompletionIndexLabel: the label reuses the annotation key."""
+    """Port of addCompletionIndexLabel (pkg/controller/job/indexed_job_utils.go): the label reuses
+    the annotation key."""
     if template.metadata is None:
         template.metadata = V1ObjectMeta()
     if template.metadata.labels is None:
@@ -532,8 +547,8 @@ def add_completion_index_label(template: V1PodTemplateSpec, index: int) -> None:
 
 
 def pod_generate_name_with_index(job_name: str, index: int) -> str:
-    """Port of podGenerateNameWithIndex: ``"<job>-<index>-"``, the job name cut so the
-    prefix fits the generated-name limit."""
+    """Port of podGenerateNameWithIndex (pkg/controller/job/indexed_job_utils.go):
+    ``"<job>-<index>-"``, the job name cut so the prefix fits the generated-name limit."""
     append_index = f"-{index}-"
     generate_name_prefix = job_name + append_index
     if len(generate_name_prefix) > MAX_GENERATED_NAME_LENGTH:
@@ -544,7 +559,8 @@ def pod_generate_name_with_index(job_name: str, index: int) -> str:
 
 
 def by_completion_index(pod: V1Pod) -> int:
-    """Port of byCompletionIndex as a sort key: ``pods.sort(key=by_completion_index)``."""
+    """Port of byCompletionIndex.Less (pkg/controller/job/indexed_job_utils.go) as a sort
+    key: ``pods.sort(key=by_completion_index)`` orders pods as Less does."""
     return get_completion_index(_annotations(pod))
 
 
@@ -557,6 +573,7 @@ def sort_by_completion_index(pods: list[V1Pod]) -> None:
 
 
 def completion_mode_str(job: V1Job) -> str:
-    """Port of completionModeStr: the completion mode, NonIndexed when unset."""
+    """Port of completionModeStr (pkg/controller/job/indexed_job_utils.go): the completion mode,
+    NonIndexed when unset."""
     mode = job.spec.completion_mode if job.spec is not None else None
     return mode if mode is not None else NON_INDEXED_COMPLETION

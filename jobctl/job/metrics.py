@@ -19,7 +19,7 @@ JOB_CONTROLLER_SUBSYSTEM = "job_controller"
 
 
 def _exponential_buckets(start: float, factor: float, count: int) -> tuple[float, ...]:
-    """Port of prometheus.ExponentialBuckets."""
+    """Port of prometheus.ExponentialBuckets (client_golang prometheus/histogram.go)."""
     return tuple(start * factor**i for i in range(count))
 
 
@@ -146,7 +146,8 @@ _registered: weakref.WeakSet[CollectorRegistry] = weakref.WeakSet()
 
 
 def register(registry: CollectorRegistry = REGISTRY) -> None:
-    """Port of Register: add every Job controller metric to ``registry``, once per registry.
+    """Port of Register (pkg/controller/job/metrics/metrics.go): add every Job controller metric to
+    ``registry``, once per registry.
 
     Also turns off prometheus_client's ``*_created`` series (process-wide; component-base
     exports none)."""

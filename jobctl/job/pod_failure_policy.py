@@ -14,15 +14,14 @@ from kubernetes.client import (
     V1PodStatus,
 )
 
-# batch/v1 PodFailurePolicyAction values.
-POD_FAILURE_POLICY_ACTION_FAIL_JOB = "FailJob"
-POD_FAILURE_POLICY_ACTION_FAIL_INDEX = "FailIndex"
-POD_FAILURE_POLICY_ACTION_IGNORE = "Ignore"
-POD_FAILURE_POLICY_ACTION_COUNT = "Count"
-
-# batch/v1 PodFailurePolicyOnExitCodesOperator values.
-POD_FAILURE_POLICY_ON_EXIT_CODES_OP_IN = "In"
-POD_FAILURE_POLICY_ON_EXIT_CODES_OP_NOT_IN = "NotIn"
+from jobctl.k8s_libs.api import (
+    POD_FAILURE_POLICY_ACTION_COUNT,
+    POD_FAILURE_POLICY_ACTION_FAIL_INDEX,
+    POD_FAILURE_POLICY_ACTION_FAIL_JOB,
+    POD_FAILURE_POLICY_ACTION_IGNORE,
+    POD_FAILURE_POLICY_ON_EXIT_CODES_OP_IN,
+    POD_FAILURE_POLICY_ON_EXIT_CODES_OP_NOT_IN,
+)
 
 _EMPTY_STATUS = V1PodStatus()
 
@@ -30,7 +29,8 @@ _EMPTY_STATUS = V1PodStatus()
 def match_pod_failure_policy(
     pod_failure_policy: V1PodFailurePolicy | None, failed_pod: V1Pod
 ) -> tuple[str | None, bool, str | None]:
-    """Port of matchPodFailurePolicy: apply the first rule matching a failed pod.
+    """Port of matchPodFailurePolicy (pkg/controller/job/pod_failure_policy.go): apply the first
+    rule matching a failed pod.
 
     Returns ``(fail_job_message, count_failed, action)``: the Job failure message when a
     FailJob rule matched, whether the failure counts towards the backoff limits (not for
@@ -86,8 +86,8 @@ def match_pod_failure_policy(
 def match_on_exit_codes(
     pod_status: V1PodStatus, requirement: V1PodFailurePolicyOnExitCodesRequirement
 ) -> V1ContainerStatus | None:
-    """Port of matchOnExitCodes: a terminated container (regular first, then init) that
-    satisfies the exit-code requirement, or None."""
+    """Port of matchOnExitCodes (pkg/controller/job/pod_failure_policy.go): a terminated container
+    (regular first, then init) that satisfies the exit-code requirement, or None."""
     container_status = get_matching_container_from_list(pod_status.container_statuses, requirement)
     if container_status is not None:
         return container_status
@@ -97,8 +97,8 @@ def match_on_exit_codes(
 def match_on_pod_conditions(
     pod_status: V1PodStatus, requirement: Sequence[V1PodFailurePolicyOnPodConditionsPattern]
 ) -> V1PodCondition | None:
-    """Port of matchOnPodConditions: the first pod condition equal in type and status to
-    one of the patterns, or None."""
+    """Port of matchOnPodConditions (pkg/controller/job/pod_failure_policy.go): the first pod
+    condition equal in type and status to one of the patterns, or None."""
     for pod_condition in pod_status.conditions or []:
         for pattern in requirement:
             if pod_condition.type == pattern.type and pod_condition.status == pattern.status:
@@ -110,8 +110,9 @@ def get_matching_container_from_list(
     container_statuses: Sequence[V1ContainerStatus] | None,
     requirement: V1PodFailurePolicyOnExitCodesRequirement,
 ) -> V1ContainerStatus | None:
-    """Port of getMatchingContainerFromList: first terminated status, named as required
-    (if a name is given), with a non-zero exit code that the operator accepts."""
+    """Port of getMatchingContainerFromList (pkg/controller/job/pod_failure_policy.go): first
+    terminated status, named as required (if a name is given), with a non-zero exit code that the
+    operator accepts."""
     for container_status in container_statuses or []:
         state = container_status.state
         terminated = state.terminated if state is not None else None
@@ -134,8 +135,8 @@ def get_matching_container_from_list(
 def is_on_exit_codes_operator_matching(
     exit_code: int, requirement: V1PodFailurePolicyOnExitCodesRequirement
 ) -> bool:
-    """Port of isOnExitCodesOperatorMatching: In / NotIn over the values; other operators
-    never match."""
+    """Port of isOnExitCodesOperatorMatching (pkg/controller/job/pod_failure_policy.go): In / NotIn
+    over the values; other operators never match."""
     if requirement.operator == POD_FAILURE_POLICY_ON_EXIT_CODES_OP_IN:
         return exit_code in requirement.values
     if requirement.operator == POD_FAILURE_POLICY_ON_EXIT_CODES_OP_NOT_IN:

@@ -9,17 +9,16 @@ from __future__ import annotations
 from kubernetes.client import V1Pod
 
 from jobctl.job import metrics
-
-# batch/v1 JobTrackingFinalizer: set on every pod the controller creates until the pod's
-# outcome is recorded in the Job status.
-JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
-
-_POD_SUCCEEDED = "Succeeded"
-_POD_FAILED = "Failed"
+from jobctl.k8s_libs.api import (
+    JOB_TRACKING_FINALIZER,
+    POD_FAILED,
+    POD_SUCCEEDED,
+)
 
 
 def has_job_tracking_finalizer(pod: V1Pod) -> bool:
-    """Port of hasJobTrackingFinalizer: the pod still carries the job-tracking finalizer."""
+    """Port of hasJobTrackingFinalizer (pkg/controller/job/tracking_utils.go): the pod still carries
+    the job-tracking finalizer."""
     finalizers = pod.metadata.finalizers if pod.metadata is not None else None
     return JOB_TRACKING_FINALIZER in (finalizers or [])
 
@@ -27,7 +26,7 @@ def has_job_tracking_finalizer(pod: V1Pod) -> bool:
 def record_finished_pod_with_tracking_finalizer(
     old_pod: V1Pod | None, new_pod: V1Pod | None
 ) -> None:
-    """Port of recordFinishedPodWithTrackingFinalizer.
+    """Port of recordFinishedPodWithTrackingFinalizer (pkg/controller/job/tracking_utils.go).
 
     Counts a pod entering (``add``) or leaving (``delete``) the state "finished and still
     holding the tracking finalizer"; either pod may be None (creation, deletion).
@@ -41,8 +40,9 @@ def record_finished_pod_with_tracking_finalizer(
 
 
 def is_finished_pod_with_tracking_finalizer(pod: V1Pod | None) -> bool:
-    """Port of isFinishedPodWithTrackingFinalizer: terminal phase and finalizer present."""
+    """Port of isFinishedPodWithTrackingFinalizer (pkg/controller/job/tracking_utils.go): terminal
+    phase and finalizer present."""
     if pod is None:
         return False
     phase = pod.status.phase if pod.status is not None else None
-    return phase in (_POD_FAILED, _POD_SUCCEEDED) and has_job_tracking_finalizer(pod)
+    return phase in (POD_FAILED, POD_SUCCEEDED) and has_job_tracking_finalizer(pod)

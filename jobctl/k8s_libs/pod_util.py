@@ -25,16 +25,12 @@ from collections.abc import Sequence
 
 from kubernetes.client import V1Pod, V1PodCondition, V1PodStatus
 
-# core/v1 PodPhase values.
-POD_PENDING = "Pending"
-POD_RUNNING = "Running"
-POD_SUCCEEDED = "Succeeded"
-POD_FAILED = "Failed"
-POD_UNKNOWN = "Unknown"
-
-# core/v1 PodConditionType and ConditionStatus values used here.
-POD_READY = "Ready"
-CONDITION_TRUE = "True"
+from jobctl.k8s_libs.api import (
+    CONDITION_TRUE,
+    POD_FAILED,
+    POD_READY,
+    POD_SUCCEEDED,
+)
 
 
 def _pod_phase(pod: V1Pod) -> str:

@@ -20,6 +20,7 @@ from kubernetes.client import V1Lease, V1LeaseSpec, V1ObjectMeta
 
 from jobctl.client.deepcopy import deep_copy
 from jobctl.client.interface import CoordinationV1Interface
+from jobctl.k8s_libs.api import EVENT_TYPE_NORMAL
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ ENDPOINTS_LEASES_RESOURCE_LOCK = "endpointsleases"
 CONFIGMAPS_LEASES_RESOURCE_LOCK = "configmapsleases"
 
 # Values written by upstream for events about the lock.
-_EVENT_TYPE_NORMAL = "Normal"
 _LEASE_API_VERSION = "coordination.k8s.io/v1"
 
 
@@ -211,7 +211,7 @@ class LeaseLock:
             kind="Lease",
             metadata=deep_copy(meta or self.lease_meta),
         )
-        recorder.eventf(subject, _EVENT_TYPE_NORMAL, "LeaderElection", "%s", message)
+        recorder.eventf(subject, EVENT_TYPE_NORMAL, "LeaderElection", "%s", message)
 
     def describe(self) -> str:
         """Port of LeaseLock.Describe (leaselock.go): ``namespace/name`` of the Lease."""

@@ -6,9 +6,8 @@ import re
 import uuid
 
 from jobctl.client.errors import StatusError
-
-EVENT_TYPE_NORMAL = "Normal"
-EVENT_TYPE_WARNING = "Warning"
+from jobctl.k8s_libs.api import EVENT_TYPE_NORMAL as EVENT_TYPE_NORMAL
+from jobctl.k8s_libs.api import EVENT_TYPE_WARNING as EVENT_TYPE_WARNING
 
 _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"

@@ -34,12 +34,12 @@ from kubernetes.client import (
 )
 
 from jobctl.job.backoff_utils import ZERO_TIME
-from jobctl.job.indexed_job_utils import (
+from jobctl.k8s_libs.api import (
     JOB_COMPLETION_INDEX_ANNOTATION,
     JOB_INDEX_FAILURE_COUNT_ANNOTATION,
     JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+    JOB_TRACKING_FINALIZER,
 )
-from jobctl.job.tracking_utils import JOB_TRACKING_FINALIZER
 
 __all__ = [
     "JOB_COMPLETION_INDEX_ANNOTATION",

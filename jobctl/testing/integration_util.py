@@ -39,21 +39,25 @@ from kubernetes.client import (
 
 from jobctl.client import errors
 from jobctl.client.interface import DeleteOptions, Interface, ListOptions
+from jobctl.k8s_libs.api import (
+    CONDITION_TRUE,
+    JOB_COMPLETE,
+    JOB_COMPLETION_INDEX_ANNOTATION,
+    JOB_FAILED,
+    JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+    JOB_TRACKING_FINALIZER,
+    POD_FAILED,
+    POD_PENDING,
+    POD_READY,
+    POD_RUNNING,
+    POD_SUCCEEDED,
+)
 
 log = logging.getLogger(__name__)
 
 # wait.ForeverTestTimeout: the bound upstream puts on every wait.
 FOREVER_TEST_TIMEOUT = 30.0
 POLL_INTERVAL = 0.1
-
-JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
-JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
-JOB_INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
-
-POD_PENDING = "Pending"
-POD_RUNNING = "Running"
-POD_SUCCEEDED = "Succeeded"
-POD_FAILED = "Failed"
 
 
 class WaitTimeoutError(AssertionError):
@@ -145,7 +149,7 @@ def is_pod_terminal(pod: V1Pod) -> bool:
 
 def is_pod_ready(pod: V1Pod) -> bool:
     conditions = pod.status.conditions if pod.status is not None else None
-    return any(c.type == "Ready" and c.status == "True" for c in conditions or [])
+    return any(c.type == POD_READY and c.status == CONDITION_TRUE for c in conditions or [])
 
 
 def get_completion_index(lookup: dict[str, str] | None) -> int:
@@ -279,7 +283,7 @@ def set_job_pods_ready(client: Interface, job: V1Job, count: int) -> int:
             pod.status = V1PodStatus()
         pod.status.conditions = [
             *(pod.status.conditions or []),
-            V1PodCondition(type="Ready", status="True"),
+            V1PodCondition(type=POD_READY, status=CONDITION_TRUE),
         ]
         return True
 
@@ -611,7 +615,7 @@ def validate_job_condition(
 
     def check() -> bool:
         latest[0] = get_job(client, job)
-        return get_job_condition_status(latest[0], condition_type) == "True"
+        return get_job_condition_status(latest[0], condition_type) == CONDITION_TRUE
 
     def describe() -> str:
         status = latest[0].status
@@ -624,12 +628,12 @@ def validate_job_condition(
 
 def validate_job_complete(client: Interface, job: V1Job) -> V1Job:
     """Port of validateJobComplete."""
-    return validate_job_condition(client, job, "Complete")
+    return validate_job_condition(client, job, JOB_COMPLETE)
 
 
 def validate_job_failed(client: Interface, job: V1Job) -> V1Job:
     """Port of validateJobFailed."""
-    return validate_job_condition(client, job, "Failed")
+    return validate_job_condition(client, job, JOB_FAILED)
 
 
 def validate_no_orphan_pods_with_finalizers(

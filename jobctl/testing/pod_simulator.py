@@ -58,6 +58,18 @@ from jobctl.client.interface import (
     Interface,
     ListOptions,
 )
+from jobctl.k8s_libs.api import (
+    CONDITION_FALSE,
+    CONDITION_TRUE,
+    CONTAINERS_READY,
+    JOB_COMPLETION_INDEX_ANNOTATION,
+    POD_FAILED,
+    POD_PENDING,
+    POD_READY,
+    POD_RUNNING,
+    POD_SCHEDULED,
+    POD_SUCCEEDED,
+)
 from jobctl.k8s_libs.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
@@ -72,7 +84,6 @@ EXIT_SCRIPT = ANNOTATION_PREFIX + "exit-script"
 CONDITION = ANNOTATION_PREFIX + "condition"
 STAY_PENDING = ANNOTATION_PREFIX + "stay-pending"
 TERMINATION_SECONDS = ANNOTATION_PREFIX + "termination-seconds"
-COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 
 _STEP_RUN = "run"
 _STEP_FINISH = "finish"
@@ -117,7 +128,7 @@ def _run_for(pod: V1Pod) -> float:
 
 def _completion_index(pod: V1Pod) -> str | None:
     annotations = pod.metadata.annotations or {}
-    return annotations.get(COMPLETION_INDEX_ANNOTATION)
+    return annotations.get(JOB_COMPLETION_INDEX_ANNOTATION)
 
 
 def _owner_uid(pod: V1Pod) -> str:
@@ -224,7 +235,7 @@ class PodSimulator:
         meta = pod.metadata
         status = pod.status or V1PodStatus()
         annotations = meta.annotations or {}
-        if status.phase in ("Succeeded", "Failed"):
+        if status.phase in (POD_SUCCEEDED, POD_FAILED):
             if meta.deletion_timestamp is not None:
                 self._schedule(_STEP_TERMINATE, pod, 0.0)
             return
@@ -235,9 +246,9 @@ class PodSimulator:
             return
         if annotations.get(STAY_PENDING) == "true":
             return
-        if status.phase in (None, "Pending"):
+        if status.phase in (None, POD_PENDING):
             self._schedule(_STEP_RUN, pod, _float(annotations, START_AFTER, 0.1))
-        elif status.phase == "Running":
+        elif status.phase == POD_RUNNING:
             self._schedule(_STEP_FINISH, pod, _run_for(pod))
 
     def _forget(self, uid: str) -> None:
@@ -316,18 +327,20 @@ class PodSimulator:
 
     def _run(self, pod: V1Pod) -> None:
         if pod.metadata.deletion_timestamp is not None or (
-            pod.status and pod.status.phase not in (None, "Pending")
+            pod.status and pod.status.phase not in (None, POD_PENDING)
         ):
             return
         now = self._now()
         containers = pod.spec.containers or []
         pod.status = V1PodStatus(
-            phase="Running",
+            phase=POD_RUNNING,
             start_time=now,
             conditions=[
-                V1PodCondition(type="Ready", status="True", last_transition_time=now),
-                V1PodCondition(type="ContainersReady", status="True", last_transition_time=now),
-                V1PodCondition(type="PodScheduled", status="True", last_transition_time=now),
+                V1PodCondition(type=POD_READY, status=CONDITION_TRUE, last_transition_time=now),
+                V1PodCondition(
+                    type=CONTAINERS_READY, status=CONDITION_TRUE, last_transition_time=now
+                ),
+                V1PodCondition(type=POD_SCHEDULED, status=CONDITION_TRUE, last_transition_time=now),
             ],
             container_statuses=[
                 V1ContainerStatus(
@@ -376,15 +389,18 @@ class PodSimulator:
         annotations = pod.metadata.annotations or {}
         status = pod.status or V1PodStatus()
         conditions = [
-            c for c in status.conditions or [] if c.type not in ("Ready", "ContainersReady")
+            c for c in status.conditions or [] if c.type not in (POD_READY, CONTAINERS_READY)
         ]
         conditions += [
             V1PodCondition(
-                type="Ready", status="False", reason="PodCompleted", last_transition_time=now
+                type=POD_READY,
+                status=CONDITION_FALSE,
+                reason="PodCompleted",
+                last_transition_time=now,
             ),
             V1PodCondition(
                 type="ContainersReady",
-                status="False",
+                status=CONDITION_FALSE,
                 reason="PodCompleted",
                 last_transition_time=now,
             ),
@@ -392,11 +408,13 @@ class PodSimulator:
         extra_condition = annotations.get(CONDITION)
         if exit_code != 0 and extra_condition:
             conditions.append(
-                V1PodCondition(type=extra_condition, status="True", last_transition_time=now)
+                V1PodCondition(
+                    type=extra_condition, status=CONDITION_TRUE, last_transition_time=now
+                )
             )
         started = status.start_time or now
         pod.status = V1PodStatus(
-            phase="Succeeded" if exit_code == 0 else "Failed",
+            phase=POD_SUCCEEDED if exit_code == 0 else POD_FAILED,
             start_time=started,
             conditions=conditions,
             container_statuses=[
@@ -423,14 +441,14 @@ class PodSimulator:
 
     def _finish(self, pod: V1Pod) -> None:
         if pod.metadata.deletion_timestamp is not None or (
-            pod.status and pod.status.phase != "Running"
+            pod.status and pod.status.phase != POD_RUNNING
         ):
             return
         code = self._exit_code(pod)
         self._terminal_status(pod, code, "Completed" if code == 0 else "Error")
 
     def _terminate(self, pod: V1Pod) -> None:
-        if pod.status is None or pod.status.phase not in ("Succeeded", "Failed"):
+        if pod.status is None or pod.status.phase not in (POD_SUCCEEDED, POD_FAILED):
             self._terminal_status(pod, 143, "Error")
         self._client.core_v1().pods(pod.metadata.namespace).delete(
             pod.metadata.name,

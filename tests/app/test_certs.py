@@ -6,9 +6,15 @@ import socket
 import ssl
 import stat
 import threading
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from jobctl.app.certs import (
     PAIR_NAME,
@@ -107,3 +113,70 @@ def test_ip_host_goes_into_ip_sans(tmp_path: Path) -> None:
     assert _handshake(str(tmp_path / "c"), str(tmp_path / "k"), ca, "10.1.2.3").startswith(
         "10.1.2.3@"
     )
+
+
+def _usage(cert: x509.Certificate) -> tuple[bool, bool, bool, bool]:
+    ext = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    usage = ext.value
+    return ext.critical, usage.digital_signature, usage.key_encipherment, usage.key_cert_sign
+
+
+def test_certificates_follow_the_upstream_templates() -> None:
+    now = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC)
+    cert_pem, key_pem = generate_self_signed_cert_key(
+        "my-host", ["10.0.0.1", "::1"], ["localhost"], now=now
+    )
+    serving, ca = (x509.load_pem_x509_certificate(p.encode()) for p in _split(cert_pem.decode()))
+    stamp = int(now.timestamp())
+    assert ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"my-host-ca@{stamp}"
+    assert ca.issuer == ca.subject == serving.issuer
+    assert serving.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == (
+        f"my-host@{stamp}"
+    )
+    for cert in (ca, serving):
+        assert cert.version == x509.Version.v3
+        assert cert.not_valid_before_utc == datetime(2026, 3, 4, 4, 6, 7, tzinfo=UTC)
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=365)
+        assert 1 <= cert.serial_number < 2**63 - 1
+        assert cert.signature_hash_algorithm is not None
+        assert cert.signature_hash_algorithm.name == "sha256"
+        public = cert.public_key()
+        assert isinstance(public, rsa.RSAPublicKey)
+        assert (public.key_size, public.public_numbers().e) == (2048, 65537)
+
+    assert _usage(ca) == (True, True, True, True)
+    ca_constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert (ca_constraints.critical, ca_constraints.value.ca) == (True, True)
+    ca_key_id = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    with pytest.raises(x509.ExtensionNotFound):
+        ca.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    # The CA signed both certificates.
+    serving.verify_directly_issued_by(ca)
+    ca.verify_directly_issued_by(ca)
+
+    assert _usage(serving) == (True, True, True, False)
+    constraints = serving.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert (constraints.critical, constraints.value.ca) == (True, False)
+    eku = serving.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    authority = serving.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert authority.key_identifier == ca_key_id.digest
+    sans = serving.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["my-host", "localhost"]
+    assert sans.get_values_for_type(x509.IPAddress) == [ip_address("10.0.0.1"), ip_address("::1")]
+
+    assert key_pem.startswith(b"-----BEGIN RSA PRIVATE KEY-----\n")
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    serving_public, ca_public = serving.public_key(), ca.public_key()
+    assert isinstance(serving_public, rsa.RSAPublicKey)
+    assert isinstance(ca_public, rsa.RSAPublicKey)
+    assert key.public_key().public_numbers() == serving_public.public_numbers()
+    assert key.public_key().public_numbers() != ca_public.public_numbers()
+
+
+def test_internationalized_dns_name_is_an_a_label() -> None:
+    cert_pem, _ = generate_self_signed_cert_key("bücher.example", [], [])
+    serving = x509.load_pem_x509_certificate(_split(cert_pem.decode())[0].encode())
+    sans = serving.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["xn--bcher-kva.example"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +58,9 @@ from jobctl.controller.controller_utils import (
     after_or_zero,
     compare_max_container_restarts,
     count_terminating_pods,
+    count_terminating_pods_fast,
     filter_active_pods,
+    filter_active_pods_fast,
     filter_pods_by_owner,
     filter_terminating_pods,
     get_controller_of,
@@ -142,7 +145,10 @@ def new_controller_ref(owner: Any, api_version: str, kind: str) -> V1OwnerRefere
     )
 
 
-def test_count_terminating_pods() -> None:
+@pytest.mark.parametrize(
+    "count", [count_terminating_pods, count_terminating_pods_fast], ids=["plain", "fast"]
+)
+def test_count_terminating_pods(count: Callable[[list[V1Pod]], int]) -> None:
     rc = new_replication_controller(0)
     pods = new_pod_list(7, "Running", rc)
     for pod, phase in zip(pods[:4], ["Succeeded", "Failed", "Pending", "Running"], strict=True):
@@ -152,7 +158,7 @@ def test_count_terminating_pods() -> None:
         assert pod.metadata is not None
         pod.metadata.deletion_timestamp = NOW
 
-    assert count_terminating_pods(pods) == 2
+    assert count(pods) == 2
     assert len(filter_terminating_pods(pods)) == 2
 
 
@@ -172,8 +178,13 @@ def test_count_terminating_pods() -> None:
         )
     ],
 )
+@pytest.mark.parametrize(
+    "filter_active", [filter_active_pods, filter_active_pods_fast], ids=["plain", "fast"]
+)
 def test_active_pod_filtering(
-    pods: list[tuple[str, str | None]], want_pod_names: list[str]
+    pods: list[tuple[str, str | None]],
+    want_pod_names: list[str],
+    filter_active: Callable[[list[V1Pod]], list[V1Pod]],
 ) -> None:
     rc = new_replication_controller(0)
     pod_list = new_pod_list(5, "Running", rc)
@@ -181,7 +192,7 @@ def test_active_pod_filtering(
         assert pod.metadata is not None and pod.status is not None
         pod.metadata.name = name
         pod.status.phase = phase
-    got = filter_active_pods(pod_list)
+    got = filter_active(pod_list)
     assert sorted(p.metadata.name for p in got if p.metadata and p.metadata.name) == want_pod_names
 
 
@@ -209,6 +220,11 @@ def test_is_pod_active_and_terminating(
     )
     assert is_pod_active(pod) is active
     assert is_pod_terminating(pod) is terminating
+    # The quick twins the Job controller calls agree with the plain ports.
+    for filter_active in (filter_active_pods, filter_active_pods_fast):
+        assert filter_active([pod]) == ([pod] if active else [])
+    for count in (count_terminating_pods, count_terminating_pods_fast):
+        assert count([pod]) == (1 if terminating else 0)
 
 
 def cs(restart_count: int, name: str = "") -> V1ContainerStatus:

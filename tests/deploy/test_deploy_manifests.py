@@ -82,8 +82,8 @@ def test_network_policy_admits_only_the_metrics_port() -> None:
     assert matches(policy["spec"]["podSelector"]["matchLabels"], pod_labels)
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     [rule] = policy["spec"]["ingress"]
-    assert [p["port"] for p in rule["ports"]] == ["http"]
-    assert "http" in ports
+    assert [p["port"] for p in rule["ports"]] == ["https"]
+    assert "https" in ports
 
 
 def test_service_monitor_scrapes_the_service() -> None:

@@ -29,10 +29,9 @@ from kubernetes.client import V1Job, V1ObjectMeta, V1PodSpec, V1PodTemplateSpec
 
 from jobctl.client import errors
 from jobctl.client.interface import Interface
+from jobctl.k8s_libs.api import POD_FAILED, POD_SUCCEEDED
 from jobctl.testing.control_plane import REPO_ROOT, RESTRICTED_USER, ControlPlane, free_port
 from jobctl.testing.integration_util import (
-    POD_FAILED,
-    POD_SUCCEEDED,
     create_job_with_defaults,
     describe_job,
     get_job,

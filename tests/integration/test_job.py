@@ -38,14 +38,11 @@ from jobctl.client import errors
 from jobctl.client.interface import DeleteOptions, Interface
 from jobctl.job import job_controller as jc
 from jobctl.job import metrics
-from jobctl.k8s_libs import features
+from jobctl.k8s_libs import api, features
+from jobctl.k8s_libs.api import JOB_TRACKING_FINALIZER, POD_FAILED, POD_PENDING, POD_SUCCEEDED
 from jobctl.testing.control_plane import ControlPlane
 from jobctl.testing.integration_util import (
     FOREVER_TEST_TIMEOUT,
-    JOB_TRACKING_FINALIZER,
-    POD_FAILED,
-    POD_PENDING,
-    POD_SUCCEEDED,
     JobControllerRunner,
     PodsByStatus,
     clean_up,
@@ -825,14 +822,14 @@ MANAGED_BY_CASES = {
         enable_job_managed_by=True,
         managed_by=None,
         want_reconciled_by_built_in_controller=True,
-        want_job_by_external_controller_total_metric=([jc.JOB_CONTROLLER_NAME], 0),
+        want_job_by_external_controller_total_metric=([api.JOB_CONTROLLER_NAME], 0),
     ),
     "the Job controller reconciles jobs with the well known value of the managedBy field": (
         ManagedByCase(
             enable_job_managed_by=True,
-            managed_by=jc.JOB_CONTROLLER_NAME,
+            managed_by=api.JOB_CONTROLLER_NAME,
             want_reconciled_by_built_in_controller=True,
-            want_job_by_external_controller_total_metric=([jc.JOB_CONTROLLER_NAME], 0),
+            want_job_by_external_controller_total_metric=([api.JOB_CONTROLLER_NAME], 0),
         )
     ),
     "the Job controller reconciles an unsuspended with the custom value of managedBy; feature "
@@ -1911,7 +1908,7 @@ def test_active_deadline_exceeded(
     validate_job_pods_status(admin_client, job_obj, PodsByStatus(active=2))
     job = validate_job_failed(admin_client, job_obj)
     failed = [c for c in job.status.conditions if c.type == "Failed"]
-    assert failed[0].reason == jc.JOB_REASON_DEADLINE_EXCEEDED
+    assert failed[0].reason == api.JOB_REASON_DEADLINE_EXCEEDED
     # Both active pods were deleted (no node: the apiserver removes them at once).
     validate_job_pods_status(admin_client, job_obj, PodsByStatus(failed=2))
     validate_no_orphan_pods_with_finalizers(admin_client, job_obj)

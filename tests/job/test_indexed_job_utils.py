@@ -31,9 +31,6 @@ from kubernetes.client import (
 from jobctl.controller.controller_utils import filter_active_pods
 from jobctl.job.indexed_job_utils import (
     COMPLETION_INDEX_ENV_NAME,
-    JOB_COMPLETION_INDEX_ANNOTATION,
-    JOB_INDEX_FAILURE_COUNT_ANNOTATION,
-    JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
     Interval,
     OrderedIntervals,
     add_completion_index_annotation,
@@ -54,7 +51,12 @@ from jobctl.job.indexed_job_utils import (
     parse_indexes_from_string,
     pod_generate_name_with_index,
 )
-from jobctl.job.tracking_utils import JOB_TRACKING_FINALIZER
+from jobctl.k8s_libs.api import (
+    JOB_COMPLETION_INDEX_ANNOTATION,
+    JOB_INDEX_FAILURE_COUNT_ANNOTATION,
+    JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+    JOB_TRACKING_FINALIZER,
+)
 from jobctl.testing.builders import (
     NO_INDEX,
     IndexPhase,

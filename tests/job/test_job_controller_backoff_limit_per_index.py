@@ -895,6 +895,7 @@ def _relevant(status: V1JobStatus | None) -> dict[str, Any]:
     return view
 
 
+@pytest.mark.usefixtures("sync_impl")
 @pytest.mark.parametrize(
     "case", list(BACKOFF_LIMIT_PER_INDEX_CASES.values()), ids=list(BACKOFF_LIMIT_PER_INDEX_CASES)
 )

@@ -6,19 +6,23 @@
 - the managedBy name given to the constructor, including the deliberate deviation on
   Job deletion (pods of a Job another controller manages are not swept);
 - NotFound seen through error wrapping in deleteJobPods, and the pod-write fan-out;
-- the steady-state shortcut of the sync (every pod active): same status as without it.
+- the steady-state shortcut of the sync (every pod active): same status as without it;
+- pods without metadata (Go's empty ObjectMeta) in the pod event handlers;
+- the structured log call shape (message, verbosity and keys of the Go source).
 """
 
 from __future__ import annotations
 
 import pytest
-from kubernetes.client import V1Job, V1JobStatus, V1Pod, V1UncountedTerminatedPods
+from kubernetes.client import V1Job, V1JobStatus, V1Pod, V1PodStatus, V1UncountedTerminatedPods
 
 from jobctl.client.errors import new_not_found
 from jobctl.controller.consistency import ConsistencyError, RealConsistencyStore
 from jobctl.controller.controller_utils import FakePodControl
+from jobctl.informers.delta_fifo import DeletedFinalStateUnknown
 from jobctl.job import job_controller, metrics
 from jobctl.job.job_controller import managed_by_external_controller
+from jobctl.k8s_libs import klog
 from jobctl.testing.builders import new_job, new_pod_list
 from jobctl.testing.job_harness import JobHarness, status_view
 
@@ -63,6 +67,7 @@ def _all_active_job_and_pods() -> tuple[V1Job, list[V1Pod]]:
     return job, pods
 
 
+@pytest.mark.usefixtures("sync_impl")
 def test_sync_with_every_pod_active_counts_uncounted_pods() -> None:
     """The steady-state shortcut (every pod active) still moves uncounted UIDs whose pod
     lost its finalizer into the counters."""
@@ -85,36 +90,6 @@ def test_sync_with_every_pod_active_counts_uncounted_pods() -> None:
             )
         )
         assert result.created == [] and result.deleted == [] and result.patches == []
-
-
-def test_track_status_all_pods_active_hint_changes_nothing() -> None:
-    """track_job_status_and_remove_finalizers gives the same result with and without the
-    caller's word that every pod is active."""
-    outcomes = []
-    shared_job, pods = _all_active_job_and_pods()
-    for hint in (False, True):
-        job = shared_job.model_copy(deep=True)
-        with JobHarness() as h:
-            key = h.key(job)
-            assert job.status is not None
-            job_ctx = job_controller.SyncJobCtx(
-                job=job,
-                pods=pods,
-                active_pods=list(pods),
-                uncounted=job_controller.new_uncounted_terminated_pods(
-                    job.status.uncounted_terminated_pods
-                ),
-                terminating=0,
-                new_backoff_record=h.controller.pod_backoff_store.new_backoff_record(key, [], []),
-            )
-            h.controller.track_job_status_and_remove_finalizers(
-                job_ctx, False, all_pods_active=hint
-            )
-            outcomes.append(([status_view(s) for s in h.statuses], list(h.pod_control.patches)))
-    assert outcomes[0] == outcomes[1]
-    statuses, patches = outcomes[0]
-    assert [s["succeeded"] for s in statuses] == [1]
-    assert patches == []
 
 
 def test_managed_by_external_controller_name() -> None:
@@ -191,3 +166,36 @@ def test_fan_out_returns_results_in_order_and_raises_after_every_item_ran() -> N
     with pytest.raises(RuntimeError, match="write failed"):
         controller._fan_out(write, list(range(100)))
     assert sorted(ran) == list(range(100))
+
+
+def _pod_without_metadata() -> V1Pod:
+    return V1Pod(metadata=None, status=V1PodStatus(phase="Running"))
+
+
+def test_pod_handlers_take_a_pod_without_metadata() -> None:
+    """A pod whose metadata is unset reads like Go's empty ObjectMeta: no owner, no labels,
+    no deletion timestamp, no resource version. The handlers neither raise nor wake a Job."""
+    job = new_job(1, 1, 6, "NonIndexed")
+    with JobHarness(job) as h:
+        h.add_job(job)
+        pod = _pod_without_metadata()
+        h.controller.add_pod(pod)
+        h.controller.update_pod(_pod_without_metadata(), pod)
+        with_meta = new_pod_list(1, "Running", job)[0]
+        h.controller.update_pod(with_meta, pod)
+        h.controller.update_pod(pod, with_meta)
+        h.controller.delete_pod(pod, True)
+        h.controller.delete_pod(pod, False)
+        h.controller.delete_pod(DeletedFinalStateUnknown("default/gone", pod), True)
+        assert h.controller.orphan_queue.len() == 0
+
+
+def test_enqueue_logs_key_and_delay(caplog: pytest.LogCaptureFixture) -> None:
+    """enqueueSyncJobInternal logs the message, verbosity and keys of the Go source."""
+    job = new_job(1, 1, 6, "NonIndexed")
+    with JobHarness(job) as h, caplog.at_level(klog.level_for(2), logger=job_controller.__name__):
+        h.controller.enqueue_sync_job_internal(job, 0.0)
+        records = [r for r in caplog.records if r.getMessage() == "enqueueing job"]
+        assert len(records) == 1
+        assert getattr(records[0], klog.VERBOSITY_ATTR) == 2
+        assert getattr(records[0], klog.KV_ATTR) == ("key", h.key(job), "delay", 0.0)

@@ -1189,6 +1189,7 @@ POD_FAILURE_POLICY_CASES = {
 }
 
 
+@pytest.mark.usefixtures("sync_impl")
 @pytest.mark.parametrize(
     "case", list(POD_FAILURE_POLICY_CASES.values()), ids=list(POD_FAILURE_POLICY_CASES)
 )

@@ -896,6 +896,7 @@ def _relevant(status: V1JobStatus | None) -> dict[str, Any]:
     return view
 
 
+@pytest.mark.usefixtures("sync_impl")
 @pytest.mark.parametrize(
     "case", list(SUCCESS_POLICY_CASES.values()), ids=list(SUCCESS_POLICY_CASES)
 )

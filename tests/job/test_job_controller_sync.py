@@ -1142,6 +1142,7 @@ def check_indexed_job_pods(
     assert sorted(got_indexes) == sorted(want_indexes)
 
 
+@pytest.mark.usefixtures("sync_impl")
 @pytest.mark.parametrize(
     "case", list(CONTROLLER_SYNC_JOB_CASES.values()), ids=list(CONTROLLER_SYNC_JOB_CASES)
 )

@@ -20,7 +20,7 @@ from jobctl.controller.controller_utils import (
     count_terminating_pods,
     filter_active_pods,
 )
-from jobctl.job import metrics
+from jobctl.job import job_controller, metrics
 from jobctl.job.indexed_job_utils import (
     calculate_failed_indexes,
     completion_mode_str,
@@ -148,7 +148,8 @@ GET_NEW_FINISHED_PODS_CASES = {
 @pytest.mark.parametrize(
     "case", list(GET_NEW_FINISHED_PODS_CASES.values()), ids=list(GET_NEW_FINISHED_PODS_CASES)
 )
-def test_get_new_finshed_pods(case: dict[str, Any]) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["plain", "fast"])
+def test_get_new_finshed_pods(case: dict[str, Any], fast: bool) -> None:
     job = case["job"]
     uncounted = new_uncounted_terminated_pods(job.status.uncounted_terminated_pods)
     job_ctx = SyncJobCtx(
@@ -157,7 +158,9 @@ def test_get_new_finshed_pods(case: dict[str, Any]) -> None:
         uncounted=uncounted,
         expected_rm_finalizers=case.get("expected_rm_finalizers") or set(),
     )
-    succeeded_pods, failed_pods = get_new_finished_pods(job_ctx)
+    job_ctx.active_pods = filter_active_pods(job_ctx.pods)
+    finished = job_controller.get_new_finished_pods_fast if fast else get_new_finished_pods
+    succeeded_pods, failed_pods = finished(job_ctx)
     succeeded = len(succeeded_pods) + (job.status.succeeded or 0) + len(uncounted.succeeded)
     failed = len(failed_pods) + (job.status.failed or 0) + len(uncounted.failed)
     assert succeeded == case["want_succeeded"]
@@ -955,8 +958,9 @@ def _pods_finished_metric(completion_mode: str, result: str) -> float:
 @pytest.mark.parametrize(
     "case", list(TRACK_JOB_STATUS_CASES.values()), ids=list(TRACK_JOB_STATUS_CASES)
 )
+@pytest.mark.parametrize("fast", [False, True], ids=["plain", "fast"])
 def test_track_job_status_and_remove_finalizers(
-    request: pytest.FixtureRequest, case: dict[str, Any]
+    request: pytest.FixtureRequest, case: dict[str, Any], fast: bool
 ) -> None:
     gate = features.DEFAULT_FEATURE_GATE
     enable_job_managed_by = case.get("enable_job_managed_by", False)
@@ -1009,7 +1013,12 @@ def test_track_job_status_and_remove_finalizers(
 
     err: BaseException | None = None
     try:
-        manager.track_job_status_and_remove_finalizers(job_ctx, case.get("needs_flush", False))
+        track = (
+            manager.track_job_status_and_remove_finalizers_fast
+            if fast
+            else manager.track_job_status_and_remove_finalizers
+        )
+        track(job_ctx, case.get("needs_flush", False))
     except Exception as e:
         err = e
     want_err = case.get("want_err")

@@ -11,11 +11,11 @@ from prometheus_client import CollectorRegistry
 
 from jobctl.job import metrics
 from jobctl.job.tracking_utils import (
-    JOB_TRACKING_FINALIZER,
     has_job_tracking_finalizer,
     is_finished_pod_with_tracking_finalizer,
     record_finished_pod_with_tracking_finalizer,
 )
+from jobctl.k8s_libs.api import JOB_TRACKING_FINALIZER
 
 
 def _samples(registry: CollectorRegistry, family: str) -> dict[tuple[tuple[str, str], ...], float]:
