@@ -522,6 +522,14 @@ class ObjectTracker:
                         watcher.add(versioned.obj.model_copy(deep=True))
             return watcher
 
+    def is_watch_list_semantics_unsupported(self) -> bool:
+        """Port of tracker.IsWatchListSemanticsUnSupported: always True.
+
+        Like client-go's tracker, watches ignore ``send_initial_events`` and never send
+        the initial-events-end bookmark, so reflectors over this fake LIST then WATCH.
+        """
+        return True
+
     def get(self, resource: str, ns: str, name: str) -> BaseModel:
         """Port of tracker.Get: a deep copy, or NotFound."""
         with self._lock:
@@ -1027,6 +1035,11 @@ class FakeClientset(Fake):
     def tracker(self) -> ObjectTracker:
         """Port of Clientset.Tracker."""
         return self._tracker
+
+    def is_watch_list_semantics_unsupported(self) -> bool:
+        """Port of Clientset.IsWatchListSemanticsUnSupported: always True, as upstream's
+        generated fake says, so informers built on it LIST then WATCH."""
+        return True
 
     def core_v1(self) -> FakeCoreV1:
         return self._core
