@@ -50,7 +50,7 @@ class FakeWatcher:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._events: deque[WatchEvent] = deque()
+        self._events: deque[WatchEvent | BaseException] = deque()
         self._stopped = False
         self.stop_calls = 0
 
@@ -73,7 +73,10 @@ class FakeWatcher:
             self._events.clear()
 
     def __iter__(self) -> Iterator[WatchEvent]:
-        """Port of ResultChan: yield events until stopped and drained."""
+        """Port of ResultChan: yield events until stopped and drained.
+
+        A queued exception (see ``fail``) is raised instead, ending the iteration.
+        """
         while True:
             with self._cond:
                 while not self._events and not self._stopped:
@@ -84,7 +87,18 @@ class FakeWatcher:
                         self._cond.notify_all()
                 else:
                     return
+            if isinstance(event, BaseException):
+                raise event
             yield event
+
+    def fail(self, err: BaseException) -> None:
+        """Not in Go: after the events queued so far, the stream raises ``err`` (a read or
+        decode failure of a real watch stream)."""
+        with self._cond:
+            if self._stopped:
+                return
+            self._events.append(err)
+            self._cond.notify_all()
 
     def add(self, obj: Any) -> None:
         """Port of FakeWatcher.Add: send an ADDED event."""
