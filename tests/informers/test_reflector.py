@@ -1298,3 +1298,31 @@ def test_pod_spec_untouched_by_reflector() -> None:
 
 def test_error_event_types() -> None:
     assert ERROR == "ERROR"
+
+
+def test_every_watch_asks_the_server_to_end_it_within_5_to_10_minutes() -> None:
+    """Each watch, the first and every rewatch after a clean close, carries its own
+    random timeoutSeconds in [minWatchTimeout, 2*minWatchTimeout] (reflector.go watch)."""
+    lw = ScriptedListWatch()
+    lw.add_list_result(_pod_list("10", _pod("a", "10", "ns")))
+    watchers = [lw.add_watch_result() for _ in range(6)]
+    r = new_reflector_with_options(
+        lw, V1Pod, new_store(meta_namespace_key_func), ReflectorOptions(clock=FakeClock())
+    )
+    stop = threading.Event()
+    runner = _Runner(lambda: r.run(stop))
+    try:
+        for i, w in enumerate(watchers[:5]):
+            assert lw.wait_for_watch_calls(i + 1)
+            assert w is not None
+            w.add(_pod("a", str(11 + i), "ns"))
+            w.stop()  # the server ends the watch (timeoutSeconds reached)
+        assert lw.wait_for_watch_calls(6)
+    finally:
+        stop.set()
+        runner.join()
+    timeouts = [o.timeout_seconds for o in lw.watch_calls]
+    assert all(t is not None and 5 * 60 <= t <= 10 * 60 for t in timeouts)
+    assert len(set(timeouts)) > 1, "every watch draws its own timeout"
+    assert [o.resource_version for o in lw.watch_calls] == ["10", "11", "12", "13", "14", "15"]
+    assert len(lw.list_calls) == 1
