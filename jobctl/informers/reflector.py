@@ -705,10 +705,12 @@ class Reflector:
         _log.debug("Stopping reflector %s (type=%s)", self._name, self._type_description)
 
     def list_and_watch(self, stop: threading.Event) -> None:
-        """Port of ListAndWatch / ListAndWatchWithContext: list, then watch until it fails.
+        """Port of ListAndWatch / ListAndWatchWithContext (reflector.go): list, then watch.
 
-        Raises when the list fails (the watch was not even tried). Returns normally when
-        stopped, or when the watch ended in a way that calls for a fresh list.
+        With watch-list on, the initial state comes from a streaming watch first; if that
+        fails for any non-retriable reason, a paginated LIST is used instead. Raises when
+        the list fails (the watch was not even tried). Returns normally when stopped, or
+        when the watch ended in a way that calls for a fresh list.
         """
         notifier = self._notifier_for(stop)
         _klog.v(3).info(
@@ -988,7 +990,7 @@ class Reflector:
         self._set_last_sync_resource_version(resource_version)
 
     def _watch_list(self, stop: EventNotifier) -> WatchInterface | None:
-        """Port of Reflector.watchList: fill the store from a streaming watch.
+        """Port of Reflector.watchList (reflector.go): fill the store from a streaming watch.
 
         Opens watches with ``sendInitialEvents=true`` until one delivers the
         initial-events-end bookmark, collecting its events in a temporary store; then
@@ -1180,7 +1182,7 @@ def handle_list_watch(
     err_ch: _ErrorChannel,
     stop: EventNotifier,
 ) -> bool:
-    """Port of handleListWatch: consume a watch-list stream up to its end bookmark.
+    """Port of handleListWatch (reflector.go): consume a watch-list stream up to its end bookmark.
 
     Returns whether the bookmark came; then the watch is left open for what follows.
     """
@@ -1439,8 +1441,8 @@ def is_watch_error_retriable(err: BaseException | None) -> bool:
 
 
 class InitialEventsEndBookmarkTicker:
-    """Port of initialEventsEndBookmarkTicker: warns while a watch-list stream has not
-    yet sent the bookmark that ends its initial events.
+    """Port of initialEventsEndBookmarkTicker (reflector.go): warns while a watch-list stream
+    has not yet sent the bookmark that ends its initial events.
 
     Go selects on the ticker's channel in the watch loop; here the ticks are clock
     timers whose callback logs the warning (``on_tick``) and also queues the tick on
@@ -1494,17 +1496,17 @@ class InitialEventsEndBookmarkTicker:
             timer.stop()
 
     def observe_last_event_time_stamp(self, last_event_observe_time: datetime) -> None:
-        """Port of observeLastEventTimeStamp."""
+        """Port of observeLastEventTimeStamp (reflector.go)."""
         self._last_event_observe_time = last_event_observe_time
 
     def warn_if_expired(self) -> None:
-        """Port of warnIfExpired."""
+        """Port of warnIfExpired (reflector.go)."""
         err = self.produce_warning_if_expired()
         if err is not None:
             _klog.info("Warning: event bookmark expired", "err", err)
 
     def produce_warning_if_expired(self) -> Exception | None:
-        """Port of produceWarningIfExpired: the warning due when no event came for a tick."""
+        """Port of produceWarningIfExpired (reflector.go): the warning due, if any."""
         clock = self._clock
         if clock is None:
             return None
@@ -1526,7 +1528,7 @@ class InitialEventsEndBookmarkTicker:
 def new_initial_events_end_bookmark_ticker(
     name: str, clock: Clock, watch_start: datetime, exit_on_watch_list_bookmark_received: bool
 ) -> InitialEventsEndBookmarkTicker:
-    """Port of newInitialEventsEndBookmarkTicker: a 10 s warning ticker, or a noop one."""
+    """Port of newInitialEventsEndBookmarkTicker (reflector.go): 10 s warnings, or none."""
     return new_initial_events_end_bookmark_ticker_internal(
         name,
         clock,
@@ -1543,7 +1545,7 @@ def new_initial_events_end_bookmark_ticker_internal(
     tick_interval: float,
     exit_on_watch_list_bookmark_received: bool,
 ) -> InitialEventsEndBookmarkTicker:
-    """Port of newInitialEventsEndBookmarkTickerInternal."""
+    """Port of newInitialEventsEndBookmarkTickerInternal (reflector.go)."""
     if not exit_on_watch_list_bookmark_received:
         return InitialEventsEndBookmarkTicker(name, None, watch_start, tick_interval)
     ticker = InitialEventsEndBookmarkTicker(name, clock, watch_start, tick_interval)
