@@ -41,7 +41,6 @@ import argparse
 import contextlib
 import json
 import logging
-import math
 import random
 import signal
 import subprocess
@@ -215,26 +214,33 @@ class JobPlan:
         )
 
 
+def min_pods(kind: Kind, completions: int) -> int:
+    """The fewest pods a Job of ``kind`` finishes (the FailJob kind stops half-way)."""
+    return completions // 2 + 1 if "{half}" in kind.script else completions
+
+
 def plan_workload(
     rng: random.Random, pods: int, create_window: float, completions: int = 50
 ) -> list[JobPlan]:
-    """Jobs of every kind in turn, ``completions`` pods each, until ``pods`` are planned;
-    creation times spread evenly over ``create_window`` seconds."""
-    count = max(len(KINDS), math.ceil(pods / completions))
-    plans = []
-    for i in range(count):
-        kind = KINDS[i % len(KINDS)]
-        plans.append(
-            JobPlan(
-                name=f"{kind.name}-{i:03d}",
-                kind=kind,
-                completions=completions,
-                parallelism=rng.choice((5, 10, 20)),
-                run_for=round(rng.uniform(0.3, 2.0), 2),
-                create_at=create_window * i / count,
-            )
+    """Jobs of every kind in turn, ``completions`` pods each, until at least ``pods`` pods
+    are sure to finish; creation times spread evenly over ``create_window`` seconds."""
+    kinds: list[Kind] = []
+    planned = 0
+    while planned < pods or len(kinds) < len(KINDS):
+        kind = KINDS[len(kinds) % len(KINDS)]
+        kinds.append(kind)
+        planned += min_pods(kind, completions)
+    return [
+        JobPlan(
+            name=f"{kind.name}-{i:03d}",
+            kind=kind,
+            completions=completions,
+            parallelism=rng.choice((5, 10, 20)),
+            run_for=round(rng.uniform(0.3, 2.0), 2),
+            create_at=create_window * i / len(kinds),
         )
-    return plans
+        for i, kind in enumerate(kinds)
+    ]
 
 
 # ---- the fault plan --------------------------------------------------------------------
@@ -524,7 +530,7 @@ class ChaosRun:
         self.plans = plan_workload(self.rng, opts.pods, self.window * 0.8, opts.completions)
         self.report = Report(
             seed=opts.seed,
-            planned_pods=sum(p.completions for p in self.plans),
+            planned_pods=sum(min_pods(p.kind, p.completions) for p in self.plans),
             jobs=len(self.plans),
             drop_seconds=opts.drop_seconds,
         )
