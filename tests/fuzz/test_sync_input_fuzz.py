@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from jobctl.app import sync_command
@@ -100,7 +100,7 @@ def test_sync_on_generated_jobs(job: dict[str, Any], pod_list: list[dict[str, An
     _check(*_run(_dump(job), pods_text))
 
 
-@FUZZ
+@settings(FUZZ, max_examples=60)
 @given(_odd_yaml, st.none() | _odd_yaml)
 def test_sync_on_odd_yaml(job_text: str, pods_text: str | None) -> None:
     _check(*_run(job_text, pods_text))
