@@ -81,7 +81,7 @@ TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 RECOVERY_TARGET = 60.0
 # A drop whose recovery is not seen within this long counts as "not recovered".
-RECOVERY_WAIT = 300.0
+RECOVERY_WAIT = 120.0
 # Faults need jobctl to have run a little in between, or nothing is exercised.
 MIN_GAP = 2.0
 MEAN_KILL_GAP = 5.0
