@@ -5,17 +5,26 @@ a load balancer or a NAT idle drop does to a long-lived connection: packets stop
 arriving, and nothing tells either end. While the proxy is *black-holed* it keeps every
 socket open and keeps reading from both sides, but discards what it reads: no byte is
 forwarded, no FIN and no RST is sent. New connections are accepted (the kernel completes
-the TCP handshake on loopback anyway) and get the same silence. When the hole ends,
-forwarding resumes on every connection that is still open.
+the TCP handshake on loopback anyway) and get the same silence.
 
-Bytes dropped in the middle of a TLS stream are gone for good, so a connection that
-lived through a hole and carries data afterwards normally fails its next TLS record and
-is closed by the receiving end; one that carries no data afterwards stays silent until an
-end gives up on it (a timeout, a keepalive or a health ping). That second case is what a
-client without timeouts never recovers from.
+When the hole ends, new connections are forwarded again. What happens to the connections
+that saw the hole depends on ``sever``:
 
-If one end closes its socket during a hole, the proxy closes that socket only; the other
-end keeps seeing silence (the FIN is "lost") until the hole ends, and is then closed.
+- ``sever=True`` (the default): they stay dead. Their state is lost, as behind a NAT or
+  load balancer that dropped it: whatever either end sends is discarded for good, and a
+  close by the server is not passed on. Only the client can end such a connection (by a
+  timeout or a health check of its own); the proxy then closes the server side too. A
+  client without such a bound hangs on it forever, which is the failure this models.
+- ``sever=False``: forwarding resumes on them. The bytes dropped in the hole are gone,
+  so a TLS stream usually fails at its next record and the receiver closes it; that
+  error wakes up even a client with no timeouts, so this mode is the more lenient one.
+
+If one end closes during a hole, the close is hidden from the other end; with
+``sever=False`` the pair is closed when the hole ends.
+
+A userspace proxy cannot drop TCP keepalive probes: the proxy's own kernel answers them.
+So only bounds above TCP (request and read timeouts, HTTP health pings, watch timeouts
+enforced by the client) can find a dead connection through it.
 
 Everything runs on one thread with one selector; the number of open connection pairs is
 bounded (``max_connections``), and a connection past the bound is closed at once.
@@ -60,6 +69,8 @@ class _Pair:
     connecting: bool = True
     connect_deadline: float = 0.0
     closed: bool = False
+    # The pair saw a hole and (with sever=True) stays silent for good.
+    severed: bool = False
 
     def other(self, end: _End) -> _End:
         return self.upstream if end is self.client else self.client
@@ -95,8 +106,10 @@ class BlackholeProxy:
         listen_port: int = 0,
         max_connections: int = 512,
         monotonic: Callable[[], float] = time.monotonic,
+        sever: bool = True,
     ) -> None:
         self._upstream = (upstream_host, upstream_port)
+        self._sever = sever
         self._max_connections = max_connections
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -234,6 +247,9 @@ class BlackholeProxy:
             while not self._stopping:
                 events = self._selector.select(self._timeout())
                 hole = self._in_hole()
+                if hole and not was_hole and self._sever:
+                    for pair, _ in self._pairs.values():
+                        pair.severed = True
                 if was_hole and not hole:
                     self._after_hole()
                 was_hole = hole
@@ -247,18 +263,19 @@ class BlackholeProxy:
                         with contextlib.suppress(OSError):
                             self._wake_r.recv(4096)
                     elif sock is self._listener:
-                        self._accept()
+                        self._accept(hole)
                     else:
                         assert isinstance(sock, socket.socket)
                         entry = self._pairs.get(sock)
                         if entry is not None:
-                            self._service(entry[0], entry[1], mask, hole)
+                            pair = entry[0]
+                            self._service(pair, entry[1], mask, hole or pair.severed)
                 self._expire_connects()
         except Exception:  # the proxy must not die silently in the middle of a run
             log.exception("blackhole proxy loop failed")
             raise
 
-    def _accept(self) -> None:
+    def _accept(self, hole: bool) -> None:
         for _ in range(64):
             try:
                 client, _addr = self._listener.accept()
@@ -284,6 +301,7 @@ class BlackholeProxy:
                 _End(client),
                 _End(upstream),
                 connect_deadline=self._monotonic() + _CONNECT_TIMEOUT,
+                severed=self._sever and hole,
             )
             self.stats.accepted += 1
             self.stats.open_pairs += 1
@@ -330,10 +348,15 @@ class BlackholeProxy:
         peer.pending += data
 
     def _eof(self, pair: _Pair, end: _End, hole: bool) -> None:
-        """``end`` closed (or failed). Outside a hole the peer is told; inside, not."""
+        """``end`` closed (or failed). Outside a hole the peer is told; inside, not.
+
+        ``hole`` is true inside a hole and on a severed pair."""
         self._close_end(end)
         peer = pair.other(end)
         if not peer.open or pair.connecting:
+            self._close_pair(pair)
+        elif pair.severed and end is pair.client:
+            # The client gave up on the dead connection: nobody is left to keep silent to.
             self._close_pair(pair)
         elif hole:
             self.stats.eofs_hidden += 1
@@ -365,6 +388,8 @@ class BlackholeProxy:
     def _after_hole(self) -> None:
         """Traffic flows again: connections whose peer vanished during the hole end now."""
         for pair in {p for p, _ in self._pairs.values()}:
+            if pair.severed:
+                continue
             if not (pair.client.open and pair.upstream.open):
                 self._close_pair(pair)
             else:
