@@ -872,6 +872,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     logging.getLogger("jobctl").setLevel(logging.WARNING)
+    # Connection errors during kube-apiserver restarts are expected; keep the log readable.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    logging.getLogger("jobctl.testing.pod_simulator").setLevel(logging.ERROR)
     try:
         report = run_chaos(opts)
     except Exception as err:  # the control plane could not start
