@@ -46,6 +46,9 @@ def _check(code: int, out: str, err: str) -> None:
     report = yaml.safe_load(out)
     assert isinstance(report, dict) and "status" in report, out[:500]
     assert (code == 1) == ("syncError" in report), (code, out[:500])
+    if code == 1:
+        # A sync error says what went wrong (an empty one is an internal assertion).
+        assert isinstance(report["syncError"], str) and report["syncError"].strip(), out[:500]
 
 
 def _dump(obj: Any) -> str:
