@@ -866,7 +866,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(opts, name) < 0
     ]
     if bad or opts.drop_seconds < 0 or opts.completions < 1 or opts.deadline < 0:
-        print("hack/chaos: counts and durations must be positive", file=sys.stderr)
+        print(
+            "hack/chaos: counts and durations must not be negative, --completions at least 1",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
