@@ -21,7 +21,7 @@ from jobctl.informers.delta_fifo import DeletedFinalStateUnknown
 from jobctl.testing.job_harness import JobHarness
 from tests.fuzz.strategies import FUZZ, jobs, mutated, pods
 
-MANY = settings(FUZZ, max_examples=250)
+MANY = settings(FUZZ, max_examples=200)
 
 
 def _decoded(model_cls: type[Any], raw: Any) -> Any | None:
