@@ -31,8 +31,10 @@ out (control plane, deadline).
 Everything is bounded: ``--deadline`` (default: derived from the plan) ends the run.
 
 Run: ``hack/chaos [--seed N] [--pods N] [--kills N] [--apiserver-restarts N] [--drops N]
-[--drop-seconds S] [--json OUT]``. Needs the control plane binaries (``JOBCTL_ASSETS``
-or ``hack/build-control-plane.sh``).
+[--drop-seconds S] [--json OUT]``. ``--controller kcm`` puts upstream
+kube-controller-manager's Job controller through the same run instead of jobctl (its
+Jobs carry no ``managedBy``): a check of the harness and the measure to compare with.
+Needs the control plane binaries (``JOBCTL_ASSETS`` or ``hack/build-control-plane.sh``).
 """
 
 from __future__ import annotations
@@ -71,7 +73,12 @@ from kubernetes.client import (
 from jobctl.client import errors
 from jobctl.client.interface import DELETED, Interface, ListOptions
 from jobctl.testing.blackhole_proxy import BlackholeProxy
-from jobctl.testing.control_plane import ControlPlane, find_assets, jobctl_args
+from jobctl.testing.control_plane import (
+    ControlPlane,
+    find_assets,
+    jobctl_args,
+    kube_controller_manager_args,
+)
 from jobctl.testing.pod_simulator import EXIT_SCRIPT, RUN_FOR, START_AFTER, PodSimulator
 
 log = logging.getLogger("chaos")
@@ -167,6 +174,8 @@ class JobPlan:
     parallelism: int
     run_for: float
     create_at: float  # seconds after the start of the run
+    # spec.managedBy; None for Jobs left to kube-controller-manager (``--controller kcm``).
+    managed_by: str | None = CONTROLLER_NAME
 
     def script(self) -> str:
         return self.kind.script.replace("{half}", ";".join(["0"] * (self.completions // 2)))
@@ -208,7 +217,7 @@ class JobPlan:
                 backoff_limit=kind.backoff_limit,
                 backoff_limit_per_index=kind.backoff_limit_per_index,
                 pod_failure_policy=policy,
-                managed_by=CONTROLLER_NAME,
+                managed_by=self.managed_by,
                 template=template,
             ),
         )
@@ -346,8 +355,16 @@ class Ledger:
 class Jobctl:
     """``python -m jobctl`` with its log appended to one file across restarts."""
 
-    def __init__(self, kubeconfig: Path, log_path: Path, qps: float, burst: int) -> None:
-        self.args = jobctl_args(
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log_path: Path,
+        qps: float,
+        burst: int,
+        args: list[str] | None = None,
+    ) -> None:
+        """``args`` replaces jobctl's command line (e.g. kube-controller-manager's)."""
+        self.args = args or jobctl_args(
             kubeconfig,
             CONTROLLER_NAME,
             f"--kube-api-qps={qps:g}",
@@ -497,6 +514,9 @@ class Options:
     deadline: float = 0.0  # 0: derived from the plan
     json_out: str = ""
     workdir: str = ""
+    # "jobctl", or "kcm": upstream kube-controller-manager's Job controller takes the
+    # same faults (a check of the harness itself; its Jobs carry no managedBy).
+    controller: str = "jobctl"
 
 
 def _admin_client(cp: ControlPlane) -> Interface:
@@ -528,6 +548,9 @@ class ChaosRun:
             self.rng, opts.kills, opts.apiserver_restarts, opts.drops, opts.drop_seconds
         )
         self.plans = plan_workload(self.rng, opts.pods, self.window * 0.8, opts.completions)
+        if opts.controller == "kcm":
+            for plan in self.plans:
+                plan.managed_by = None
         self.report = Report(
             seed=opts.seed,
             planned_pods=sum(min_pods(p.kind, p.completions) for p in self.plans),
@@ -544,7 +567,18 @@ class ChaosRun:
         self._stop = threading.Event()
         self.proxy = BlackholeProxy("127.0.0.1", cp.apiserver_port)
         self.jobctl_kubeconfig = workdir / "jobctl-via-proxy.kubeconfig"
-        self.jobctl = Jobctl(self.jobctl_kubeconfig, workdir / "jobctl.log", opts.qps, opts.burst)
+        kcm_args = None
+        if opts.controller == "kcm":
+            kcm_args = kube_controller_manager_args(
+                cp.assets, self.jobctl_kubeconfig, qps=opts.qps, burst=opts.burst
+            )
+        self.jobctl = Jobctl(
+            self.jobctl_kubeconfig,
+            workdir / f"{opts.controller}.log",
+            opts.qps,
+            opts.burst,
+            kcm_args,
+        )
         self.simulator: PodSimulator | None = None
         self.t0 = 0.0
 
@@ -828,7 +862,8 @@ def run_chaos(opts: Options, assets: Path | None = None) -> Report:
     """Start a control plane, run the chaos plan on it, stop it; return the report."""
     workdir = Path(opts.workdir or tempfile.mkdtemp(prefix="jobctl-chaos-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    cp = ControlPlane(assets or find_assets(), workdir=workdir / "cp", keep_workdir=True)
+    assets = assets or find_assets(with_kcm=opts.controller == "kcm")
+    cp = ControlPlane(assets, workdir=workdir / "cp", keep_workdir=True)
     cp.start()
     try:
         return ChaosRun(opts, cp, workdir).run()
@@ -851,6 +886,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--deadline", type=float, default=0.0, help="seconds; 0 = from the plan")
     p.add_argument("--json", dest="json_out", default="", metavar="OUT")
     p.add_argument("--workdir", default="", help="keep logs here (default: a temp folder)")
+    p.add_argument(
+        "--controller",
+        choices=("jobctl", "kcm"),
+        default=d.controller,
+        help="kcm: run upstream kube-controller-manager instead (checks the harness)",
+    )
     return p
 
 
