@@ -157,8 +157,12 @@ class PodSimulator:
         namespace: str = "",
         clock: Clock | None = None,
         on_error: Callable[[Exception], None] | None = None,
+        observer: Callable[[str, V1Pod], None] | None = None,
     ) -> None:
+        """``observer(event_type, pod)``, if given, sees every pod the simulator lists or
+        watches (``ADDED`` for listed pods), before the simulator acts on it."""
         self._client = client
+        self._observer = observer
         self._namespace = namespace
         self._clock: Clock = clock or RealClock()
         self._on_error = on_error
@@ -206,6 +210,7 @@ class PodSimulator:
                 if not resource_version:
                     page = pods.list(ListOptions())
                     for pod in page.items:
+                        self._notify(ADDED, pod)
                         self._observe(pod)
                     resource_version = page.resource_version
                 watch = pods.watch(
@@ -218,6 +223,8 @@ class PodSimulator:
                     if event.type == ERROR:
                         resource_version = ""
                         break
+                    if event.type in (ADDED, MODIFIED, DELETED):
+                        self._notify(event.type, event.object)
                     if event.type in (ADDED, MODIFIED):
                         self._observe(event.object)
                     elif event.type == DELETED:
@@ -230,6 +237,13 @@ class PodSimulator:
                 log.info("pod simulator: watch failed (%s); retrying", err)
                 resource_version = ""
                 self._stop.wait(0.5)
+
+    def _notify(self, event_type: str, pod: V1Pod) -> None:
+        if self._observer is not None:
+            try:
+                self._observer(event_type, pod)
+            except Exception:  # an observer's bug must not stop the kubelet stand-in
+                log.exception("pod simulator: observer failed")
 
     def _observe(self, pod: V1Pod) -> None:
         meta = pod.metadata
