@@ -191,7 +191,7 @@ def _deref(value: int | None) -> int:
     return value
 
 
-# What a pod without metadata reads as: Go's zero ObjectMeta (never mutated).
+# What a pod or Job without metadata reads as: Go's zero ObjectMeta (never mutated).
 _EMPTY_OBJECT_META = V1ObjectMeta()
 
 
@@ -518,7 +518,7 @@ class Controller:
             self.enqueue_label_selector(cur_job)
             return
 
-        if cur_job.metadata.generation == old_job.metadata.generation:
+        if _object_meta(cur_job).generation == _object_meta(old_job).generation:
             # Status-only changes (often caused by pod events) are batched.
             self.enqueue_sync_job_batched(cur_job)
         else:
@@ -526,7 +526,7 @@ class Controller:
 
         status = cur_job.status
         if status is not None and status.start_time is not None:
-            cur_ads = cur_job.spec.active_deadline_seconds
+            cur_ads = cur_job.spec.active_deadline_seconds if cur_job.spec is not None else None
             if cur_ads is None:
                 return
             old_ads = old_job.spec.active_deadline_seconds if old_job.spec is not None else None
@@ -559,8 +559,8 @@ class Controller:
                 )
                 return
             job_obj = obj.obj
-        namespace = job_obj.metadata.namespace or ""
-        name = job_obj.metadata.name or ""
+        namespace = _object_meta(job_obj).namespace or ""
+        name = _object_meta(job_obj).name or ""
         self.consistency_store.clear((namespace, name), _uid(job_obj))
         with self._finished_lock:
             self.finished_job_expectations.discard(_uid(job_obj))
@@ -585,7 +585,7 @@ class Controller:
         except Exception as err:
             handle_error(
                 _wrap(
-                    f"job {job_obj.metadata.namespace}/{job_obj.metadata.name} has invalid "
+                    f"job {_object_meta(job_obj).namespace}/{_object_meta(job_obj).name} has invalid "
                     "label selector",
                     err,
                 )
@@ -593,7 +593,9 @@ class Controller:
             return
         self.orphan_queue.add(
             OrphanPodKey(
-                ORPHAN_POD_KEY_KIND_SELECTOR, job_obj.metadata.namespace or "", selector.string()
+                ORPHAN_POD_KEY_KIND_SELECTOR,
+                _object_meta(job_obj).namespace or "",
+                selector.string(),
             )
         )
 
