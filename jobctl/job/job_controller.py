@@ -585,8 +585,8 @@ class Controller:
         except Exception as err:
             handle_error(
                 _wrap(
-                    f"job {_object_meta(job_obj).namespace}/{_object_meta(job_obj).name} has invalid "
-                    "label selector",
+                    f"job {_object_meta(job_obj).namespace}/{_object_meta(job_obj).name} "
+                    "has invalid label selector",
                     err,
                 )
             )
