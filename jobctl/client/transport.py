@@ -59,7 +59,7 @@ import urllib3
 from kubernetes import client as k8s
 from pydantic import BaseModel
 
-from jobctl.client import metrics
+from jobctl.client import jsoncodec, metrics
 from jobctl.client.deadline import DeadlineExceededError, current_deadline
 from jobctl.client.errors import StatusError
 from jobctl.k8s_libs.clock import Clock, RealClock
@@ -300,7 +300,7 @@ class Transport:
         """
         if isinstance(obj, BaseModel):
             return obj.model_dump_json(by_alias=True, exclude_none=True).encode()
-        return json.dumps(self.api_client.sanitize_for_serialization(obj)).encode()
+        return jsoncodec.dumps(self.api_client.sanitize_for_serialization(obj))
 
     def headers(self, content_type: str | None) -> dict[str, str]:
         """Accept/Content-Type, the client's default headers, and its credentials."""
