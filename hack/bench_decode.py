@@ -12,7 +12,12 @@ as one PodList body and measures, per pod:
      what the informers use (it pauses the cyclic GC while it decodes); row "c, GC on"
      is the same without the pause, to show what the collector costs;
   d. ``decode_list`` with ``prune_pod_for_job_controller`` (also drops every pod field
-     the Job controller never reads; see jobctl/client/decode.py).
+     the Job controller never reads; see jobctl/client/decode.py);
+  w. the same pods as N ``MODIFIED`` watch lines through ``decode_watch_event`` with
+     ``drop_managed_fields``, what every informer event costs (rows "w, json" and
+     "w, codec" are the parse alone: stdlib ``json.loads`` against
+     ``jobctl.client.jsoncodec.loads``, orjson when installed; "w, stdlib" is row w with
+     the codec's orjson switched off).
 
 Time is the best of a few runs without tracing; memory is what the decoded list keeps
 alive (tracemalloc, on a smaller sample since tracing is slow). A cProfile of path (c)
@@ -37,7 +42,19 @@ from typing import Any
 
 from kubernetes import client as k8s
 
-from jobctl.client.decode import decode_list, drop_managed_fields, prune_pod_for_job_controller
+from jobctl.client.decode import (
+    decode_list,
+    decode_watch_event,
+    drop_managed_fields,
+    prune_pod_for_job_controller,
+)
+
+try:
+    from jobctl.client import jsoncodec
+    from jobctl.client.jsoncodec import loads as codec_loads
+except ImportError:  # a tree from before jobctl.client.jsoncodec (side-by-side runs)
+    jsoncodec = None  # type: ignore[assignment]
+    codec_loads = json.loads  # type: ignore[assignment]
 
 DEFAULT_PODS = 10_000
 MEMORY_SAMPLE = 2_000
@@ -169,6 +186,47 @@ def synth_body(n: int) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def watch_lines(body: bytes) -> list[bytes]:
+    """The items of a list body as ``MODIFIED`` watch lines."""
+    return [
+        json.dumps({"type": "MODIFIED", "object": item}, separators=(",", ":")).encode()
+        for item in json.loads(body)["items"]
+    ]
+
+
+_LINES: dict[int, list[bytes]] = {}
+
+
+def _lines(body: bytes) -> list[bytes]:
+    key = id(body)
+    if key not in _LINES:
+        _LINES[key] = watch_lines(body)
+    return _LINES[key]
+
+
+def _watch_events(body: bytes) -> Any:
+    return [decode_watch_event(k8s.V1Pod, line, drop_managed_fields) for line in _lines(body)]
+
+
+def _watch_events_stdlib(body: bytes) -> Any:
+    if jsoncodec is None:
+        return _watch_events(body)
+    fast = jsoncodec._FAST
+    jsoncodec._FAST = False
+    try:
+        return _watch_events(body)
+    finally:
+        jsoncodec._FAST = fast
+
+
+def _watch_json(body: bytes) -> Any:
+    return [json.loads(line) for line in _lines(body)]
+
+
+def _watch_codec(body: bytes) -> Any:
+    return [codec_loads(line) for line in _lines(body)]
+
+
 def _api_client_deserialize(body: bytes) -> Any:
     return k8s.ApiClient().deserialize(body.decode(), "V1PodList", "application/json")
 
@@ -196,10 +254,16 @@ PATHS: list[tuple[str, str, Callable[[bytes], Any]]] = [
     ("c, GC on", "decode_list + drop_managed_fields", _decode_drop_managed_fields_gc_on),
     ("c", "decode_list + drop_managed_fields", _decode_drop_managed_fields),
     ("d", "decode_list + prune_pod_for_job_controller", _decode_pruned),
+    ("w", "watch lines: decode_watch_event", _watch_events),
+    ("w, stdlib", "watch lines: decode_watch_event, stdlib json", _watch_events_stdlib),
+    ("w, json", "watch lines: json.loads only", _watch_json),
+    ("w, codec", "watch lines: jsoncodec.loads only", _watch_codec),
 ]
 
 
 def _count(result: Any) -> int:
+    if isinstance(result, list):
+        return len(result)
     if isinstance(result, dict):
         return len(result["items"])
     return len(result.items)
@@ -278,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
     sample = min(n, MEMORY_SAMPLE)
     body = synth_body(n)
     sample_body = synth_body(sample)
+    # Built before any clock or tracing starts, and kept for the whole run.
+    _lines(body)
+    _lines(sample_body)
     print(
         f"{n} Running pods, {len(body) / n / 1024:.2f} KiB of JSON per pod "
         f"({len(body) / 2**20:.1f} MiB body); memory measured on {sample} pods"
