@@ -61,7 +61,7 @@ from pydantic import BaseModel
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.util.url import parse_url
 
-from jobctl.client import jsoncodec, metrics
+from jobctl.client import connection, jsoncodec, metrics
 from jobctl.client.deadline import DeadlineExceededError, current_deadline
 from jobctl.client.errors import StatusError
 from jobctl.k8s_libs.clock import Clock, RealClock
@@ -361,7 +361,9 @@ class Transport:
         # A plain PoolManager is skipped: its request() copies the headers into a new
         # HTTPHeaderDict and parses the URL again on every call, which costs more than
         # choosing the pool; the connection pool's urlopen gets what the manager would
-        # pass it. Proxy managers and stand-ins keep the manager's own path.
+        # pass it, over connections that write header block and body at once
+        # (jobctl.client.connection). Proxy managers and stand-ins keep the manager's
+        # own path.
         route = self._route(pool, base) if "/." not in path else None
         if route is not None:
             uri = f"{route.prefix}{url[len(base) :]}"
@@ -443,6 +445,7 @@ def _direct_route(pool: Any, base: str) -> _DirectRoute | None:
     if u.scheme is None or not u.host or u.query is not None or u.fragment is not None:
         return None
     conn_pool = pool.connection_from_host(u.host, port=u.port, scheme=u.scheme)
+    connection.install(conn_pool)
     # The container refuses iteration; keys() gives a copy.
     keys = pool.pools.keys()
     key = next((k for k in keys if pool.pools.get(k) is conn_pool), None)
