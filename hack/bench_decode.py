@@ -19,11 +19,13 @@ as one PodList body and measures, per pod:
      ``jobctl.client.jsoncodec.loads``, orjson when installed; "w, stdlib" is row w with
      the codec's orjson switched off).
 
-Time is the best of a few runs without tracing; memory is what the decoded list keeps
+Time is the CPU time of this thread (``time.thread_time``: a loaded machine slows the wall
+clock, not this), the best of a few runs without tracing; memory is what the decoded list keeps
 alive (tracemalloc, on a smaller sample since tracing is slow). A cProfile of path (c)
 shows where the time goes.
 
-``python -m hack.bench_decode [N]`` (default N from $JOBCTL_BENCH_DECODE_PODS or 10000).
+``python -m hack.bench_decode [N]`` (default N from $JOBCTL_BENCH_DECODE_PODS or 10000; best of
+$JOBCTL_BENCH_DECODE_REPEATS runs, default 2).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ except ImportError:  # a tree from before jobctl.client.jsoncodec (side-by-side 
 
 DEFAULT_PODS = 10_000
 MEMORY_SAMPLE = 2_000
-REPEATS = 2
+REPEATS = int(os.environ.get("JOBCTL_BENCH_DECODE_REPEATS", "2"))
 
 
 def synth_pod(i: int) -> dict[str, Any]:
@@ -273,9 +275,9 @@ def time_per_pod(fn: Callable[[bytes], Any], body: bytes, n: int) -> float:
     best = float("inf")
     for _ in range(REPEATS):
         gc.collect()
-        start = time.perf_counter()
+        start = time.thread_time()
         result = fn(body)
-        elapsed = time.perf_counter() - start
+        elapsed = time.thread_time() - start
         assert _count(result) == n
         del result
         best = min(best, elapsed)
