@@ -103,8 +103,8 @@ def test_manager_path_and_direct_route_send_the_same(server: tuple[str, list[Any
     by_route = list(seen)
     seen.clear()
     via_manager = _clientset(base)
-    # A proxy manager (here without a proxy in the way for plain HTTP to a host it
-    # reaches directly) keeps the manager's own path.
+    # Anything but a plain PoolManager (a proxy manager, a stand-in) keeps the
+    # manager's own path: the reference for what goes on the wire.
     manager = urllib3.PoolManager()
     via_manager.api_client.rest_client.pool_manager = _NotAPlainManager(manager)
     _exercise(via_manager)
