@@ -12,13 +12,20 @@ as one PodList body and measures, per pod:
      what the informers use (it pauses the cyclic GC while it decodes); row "c, GC on"
      is the same without the pause, to show what the collector costs;
   d. ``decode_list`` with ``prune_pod_for_job_controller`` (also drops every pod field
-     the Job controller never reads; see jobctl/client/decode.py).
+     the Job controller never reads; see jobctl/client/decode.py);
+  w. the same pods as N ``MODIFIED`` watch lines through ``decode_watch_event`` with
+     ``drop_managed_fields``, what every informer event costs (rows "w, json" and
+     "w, codec" are the parse alone: stdlib ``json.loads`` against
+     ``jobctl.client.jsoncodec.loads``, orjson when installed; "w, stdlib" is row w with
+     the codec's orjson switched off).
 
-Time is the best of a few runs without tracing; memory is what the decoded list keeps
+Time is the CPU time of this thread (``time.thread_time``: a loaded machine slows the wall
+clock, not this), the best of a few runs without tracing; memory is what the decoded list keeps
 alive (tracemalloc, on a smaller sample since tracing is slow). A cProfile of path (c)
 shows where the time goes.
 
-``python -m hack.bench_decode [N]`` (default N from $JOBCTL_BENCH_DECODE_PODS or 10000).
+``python -m hack.bench_decode [N]`` (default N from $JOBCTL_BENCH_DECODE_PODS or 10000; best of
+$JOBCTL_BENCH_DECODE_REPEATS runs, default 2).
 """
 
 from __future__ import annotations
@@ -37,11 +44,23 @@ from typing import Any
 
 from kubernetes import client as k8s
 
-from jobctl.client.decode import decode_list, drop_managed_fields, prune_pod_for_job_controller
+from jobctl.client.decode import (
+    decode_list,
+    decode_watch_event,
+    drop_managed_fields,
+    prune_pod_for_job_controller,
+)
+
+try:
+    from jobctl.client import jsoncodec
+    from jobctl.client.jsoncodec import loads as codec_loads
+except ImportError:  # a tree from before jobctl.client.jsoncodec (side-by-side runs)
+    jsoncodec = None  # type: ignore[assignment]
+    codec_loads = json.loads  # type: ignore[assignment]
 
 DEFAULT_PODS = 10_000
 MEMORY_SAMPLE = 2_000
-REPEATS = 2
+REPEATS = int(os.environ.get("JOBCTL_BENCH_DECODE_REPEATS", "2"))
 
 
 def synth_pod(i: int) -> dict[str, Any]:
@@ -169,6 +188,47 @@ def synth_body(n: int) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def watch_lines(body: bytes) -> list[bytes]:
+    """The items of a list body as ``MODIFIED`` watch lines."""
+    return [
+        json.dumps({"type": "MODIFIED", "object": item}, separators=(",", ":")).encode()
+        for item in json.loads(body)["items"]
+    ]
+
+
+_LINES: dict[int, list[bytes]] = {}
+
+
+def _lines(body: bytes) -> list[bytes]:
+    key = id(body)
+    if key not in _LINES:
+        _LINES[key] = watch_lines(body)
+    return _LINES[key]
+
+
+def _watch_events(body: bytes) -> Any:
+    return [decode_watch_event(k8s.V1Pod, line, drop_managed_fields) for line in _lines(body)]
+
+
+def _watch_events_stdlib(body: bytes) -> Any:
+    if jsoncodec is None:
+        return _watch_events(body)
+    fast = jsoncodec._FAST
+    jsoncodec._FAST = False
+    try:
+        return _watch_events(body)
+    finally:
+        jsoncodec._FAST = fast
+
+
+def _watch_json(body: bytes) -> Any:
+    return [json.loads(line) for line in _lines(body)]
+
+
+def _watch_codec(body: bytes) -> Any:
+    return [codec_loads(line) for line in _lines(body)]
+
+
 def _api_client_deserialize(body: bytes) -> Any:
     return k8s.ApiClient().deserialize(body.decode(), "V1PodList", "application/json")
 
@@ -196,10 +256,16 @@ PATHS: list[tuple[str, str, Callable[[bytes], Any]]] = [
     ("c, GC on", "decode_list + drop_managed_fields", _decode_drop_managed_fields_gc_on),
     ("c", "decode_list + drop_managed_fields", _decode_drop_managed_fields),
     ("d", "decode_list + prune_pod_for_job_controller", _decode_pruned),
+    ("w", "watch lines: decode_watch_event", _watch_events),
+    ("w, stdlib", "watch lines: decode_watch_event, stdlib json", _watch_events_stdlib),
+    ("w, json", "watch lines: json.loads only", _watch_json),
+    ("w, codec", "watch lines: jsoncodec.loads only", _watch_codec),
 ]
 
 
 def _count(result: Any) -> int:
+    if isinstance(result, list):
+        return len(result)
     if isinstance(result, dict):
         return len(result["items"])
     return len(result.items)
@@ -209,9 +275,9 @@ def time_per_pod(fn: Callable[[bytes], Any], body: bytes, n: int) -> float:
     best = float("inf")
     for _ in range(REPEATS):
         gc.collect()
-        start = time.perf_counter()
+        start = time.thread_time()
         result = fn(body)
-        elapsed = time.perf_counter() - start
+        elapsed = time.thread_time() - start
         assert _count(result) == n
         del result
         best = min(best, elapsed)
@@ -278,6 +344,9 @@ def main(argv: list[str] | None = None) -> None:
     sample = min(n, MEMORY_SAMPLE)
     body = synth_body(n)
     sample_body = synth_body(sample)
+    # Built before any clock or tracing starts, and kept for the whole run.
+    _lines(body)
+    _lines(sample_body)
     print(
         f"{n} Running pods, {len(body) / n / 1024:.2f} KiB of JSON per pod "
         f"({len(body) / 2**20:.1f} MiB body); memory measured on {sample} pods"

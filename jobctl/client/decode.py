@@ -52,6 +52,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from jobctl.client import jsoncodec
 from jobctl.client.interface import (
     ADDED,
     BOOKMARK,
@@ -421,7 +422,7 @@ def decode_watch_event(
     if not line or line.isspace():
         return None
     try:
-        data = json.loads(line)
+        data = jsoncodec.loads(line)
     except ValueError as err:
         raise DecodeError(f"not a watch event: {err}") from err
     if not isinstance(data, dict):

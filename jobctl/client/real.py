@@ -41,6 +41,7 @@ from kubernetes.utils.keepalive import tcp_keepalive_socket_options
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
+from jobctl.client import jsoncodec
 from jobctl.client import metrics as client_metrics
 from jobctl.client.deadline import DeadlineExceededError, current_deadline
 from jobctl.client.decode import (
@@ -237,7 +238,7 @@ class _ResourceClient(Generic[M]):
 
     def _decode(self, body: bytes) -> M:
         try:
-            raw = json.loads(body)
+            raw = jsoncodec.loads(body)
         except ValueError as err:
             raise DecodeError(f"{self._spec.resource}: cannot decode the response: {err}") from err
         if not isinstance(raw, dict):
@@ -289,10 +290,10 @@ class _ResourceClient(Generic[M]):
         """Port of the typed client's Patch; the request carries ``patch_type`` as its type."""
         if isinstance(patch, (bytes, str)):
             data = patch.encode() if isinstance(patch, str) else patch
-            body: Any = json.loads(data)
+            body: Any = jsoncodec.loads(data)
         else:
             body = patch
-            data = json.dumps(patch).encode()
+            data = jsoncodec.dumps(patch)
         if patch_type == _JSON_PATCH and not isinstance(body, list):
             raise RequestConstructionError("a JSON patch must be a list of operations")
         if patch_type != _JSON_PATCH and not isinstance(body, dict):

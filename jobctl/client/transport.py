@@ -58,8 +58,10 @@ from urllib.parse import quote, urlencode, urlsplit
 import urllib3
 from kubernetes import client as k8s
 from pydantic import BaseModel
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.util.url import parse_url
 
-from jobctl.client import metrics
+from jobctl.client import connection, jsoncodec, metrics
 from jobctl.client.deadline import DeadlineExceededError, current_deadline
 from jobctl.client.errors import StatusError
 from jobctl.k8s_libs.clock import Clock, RealClock
@@ -246,6 +248,7 @@ class Transport:
         self._auth_at: datetime | None = None
         self.timeouts = timeouts or DEFAULT_TIMEOUTS
         self._host_of: tuple[str, str] = ("", "")
+        self._direct: _DirectRoute | None = None
 
     @property
     def timeouts(self) -> Timeouts:
@@ -300,7 +303,7 @@ class Transport:
         """
         if isinstance(obj, BaseModel):
             return obj.model_dump_json(by_alias=True, exclude_none=True).encode()
-        return json.dumps(self.api_client.sanitize_for_serialization(obj)).encode()
+        return jsoncodec.dumps(self.api_client.sanitize_for_serialization(obj))
 
     def headers(self, content_type: str | None) -> dict[str, str]:
         """Accept/Content-Type, the client's default headers, and its credentials."""
@@ -310,6 +313,21 @@ class Transport:
             headers["Content-Type"] = content_type
         headers.update(self.auth_headers())
         return headers
+
+    def _route(self, pool: Any, base: str) -> _DirectRoute | None:
+        """The connection pool of ``base`` when ``pool`` is a plain ``PoolManager``."""
+        route = self._direct
+        if (
+            route is not None
+            and route.manager is pool
+            and route.base == base
+            # Still the manager's pool for this server (not dropped by clear() or evicted).
+            and pool.pools.get(route.key) is route.conn_pool
+        ):
+            return route
+        route = _direct_route(pool, base)
+        self._direct = route
+        return route
 
     def request(
         self,
@@ -340,6 +358,16 @@ class Transport:
         headers = self.headers(content_type if body is not None else None)
         host = self._host_for(base)
         pool = self.api_client.rest_client.pool_manager
+        # A plain PoolManager is skipped: its request() copies the headers into a new
+        # HTTPHeaderDict and parses the URL again on every call, which costs more than
+        # choosing the pool; the connection pool's urlopen gets what the manager would
+        # pass it, over connections that write header block and body at once
+        # (jobctl.client.connection). Proxy managers and stand-ins keep the manager's
+        # own path.
+        route = self._route(pool, base) if "/." not in path else None
+        if route is not None:
+            uri = f"{route.prefix}{url[len(base) :]}"
+            send_headers: Mapping[str, str] = _case_merged(headers)
         resends = 0
         while True:
             timeout = self._watch_timeout if watch else self._timeout
@@ -351,16 +379,30 @@ class Transport:
                     connect=min(self.timeouts.connect, left), read=min(idle, left)
                 )
             try:
-                resp: urllib3.BaseHTTPResponse = pool.request(
-                    method,
-                    url,
-                    body=body,
-                    headers=headers,
-                    preload_content=False,
-                    timeout=timeout,
-                    retries=_NO_RETRIES,
-                    redirect=False,
-                )
+                resp: urllib3.BaseHTTPResponse
+                if route is not None:
+                    resp = route.conn_pool.urlopen(
+                        method,
+                        uri,
+                        body=body,
+                        headers=send_headers,
+                        preload_content=False,
+                        timeout=timeout,
+                        retries=_NO_RETRIES,
+                        redirect=False,
+                        assert_same_host=False,
+                    )
+                else:
+                    resp = pool.request(
+                        method,
+                        url,
+                        body=body,
+                        headers=headers,
+                        preload_content=False,
+                        timeout=timeout,
+                        retries=_NO_RETRIES,
+                        redirect=False,
+                    )
             except (urllib3.exceptions.HTTPError, OSError) as err:
                 metrics.observe_request_result(metrics.ERROR_CODE, method, host)
                 if deadline_error(err, deadline):
@@ -379,3 +421,42 @@ class Transport:
             raise status_error_from_response(
                 resp.status, read_body(resp, deadline, idle), resp.headers
             )
+
+
+@dataclass(frozen=True)
+class _DirectRoute:
+    """Where requests to one server URL go without the pool manager's per-call work."""
+
+    manager: urllib3.PoolManager
+    base: str
+    conn_pool: HTTPConnectionPool
+    key: Any  # the manager's key of conn_pool
+    # The server URL's own path (e.g. a proxy's prefix), which every request URI starts with.
+    prefix: str
+
+
+def _direct_route(pool: Any, base: str) -> _DirectRoute | None:
+    """The connection pool ``PoolManager.urlopen`` would choose for
+    ``base``, or None where the manager must stay in the path (a proxy, a stand-in, a
+    server URL with a query or fragment or without a scheme)."""
+    if type(pool) is not urllib3.PoolManager:
+        return None
+    u = parse_url(base)
+    if u.scheme is None or not u.host or u.query is not None or u.fragment is not None:
+        return None
+    conn_pool = pool.connection_from_host(u.host, port=u.port, scheme=u.scheme)
+    connection.install(conn_pool)
+    # The container refuses iteration; keys() gives a copy.
+    keys = pool.pools.keys()
+    key = next((k for k in keys if pool.pools.get(k) is conn_pool), None)
+    if key is None:
+        return None
+    return _DirectRoute(pool, base, conn_pool, key, u.path or "")
+
+
+def _case_merged(headers: dict[str, str]) -> Mapping[str, str]:
+    """``headers`` as the pool manager sends them: names that differ only in case are
+    merged into one (``HTTPHeaderDict``); without such names, the dict itself."""
+    if len({name.lower() for name in headers}) == len(headers):
+        return headers
+    return urllib3.HTTPHeaderDict(headers)
