@@ -41,6 +41,7 @@ from jobctl.record.events_cache import (
     EventAggregatorMessageFunc,
     EventCorrelator,
     EventSpamKeyFunc,
+    event_value_copy,
     new_event_correlator_with_options,
 )
 from jobctl.record.mux import (
@@ -263,8 +264,8 @@ class EventBroadcasterImpl:
 
         Go twin: eventBroadcasterImpl.recordToSink (event.go).
         """
-        # Other watchers see the same event object: work on a copy.
-        event = deep_copy(event)
+        # Other watchers see the same event object: work on a copy (Go: eventCopy := *event).
+        event = event_value_copy(event)
         try:
             result = correlator.event_correlate(event)
         except Exception:
@@ -324,6 +325,8 @@ class EventBroadcasterImpl:
         level = _level_for_verbosity(verbosity)
 
         def handle(e: CoreV1Event) -> None:
+            if not logger.isEnabledFor(level):
+                return  # klog's V(n) check: build no arguments for a line nobody sees
             ref = e.involved_object
             logger.log(
                 level,

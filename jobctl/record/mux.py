@@ -39,13 +39,27 @@ class BroadcasterStoppedError(RuntimeError):
 
 
 class _Chan:
-    """A bounded, closable FIFO standing in for a buffered Go channel."""
+    """A bounded, closable FIFO standing in for a buffered Go channel.
+
+    Senders and receivers count themselves while they wait, so a send to a receiver that
+    is busy (or a receive with no sender blocked) notifies nobody: the common case costs
+    no notify call and no wake-up.
+    """
 
     def __init__(self, capacity: int) -> None:
         self._capacity = max(capacity, 0)
         self._items: deque[Any] = deque()
         self._closed = False
         self._cond = threading.Condition()
+        # Threads blocked in ``send`` or ``recv`` on ``_cond`` (guarded by it).
+        self._waiters = 0
+
+    def _wait(self) -> None:
+        self._waiters += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._waiters -= 1
 
     def send(self, item: Any, abandoned: Callable[[], bool] | None = None) -> bool:
         """Block until there is room; False if closed or ``abandoned()`` turns true."""
@@ -53,11 +67,12 @@ class _Chan:
             while len(self._items) >= max(self._capacity, 1) and not self._closed:
                 if abandoned is not None and abandoned():
                     return False
-                self._cond.wait()
+                self._wait()
             if self._closed:
                 return False
             self._items.append(item)
-            self._cond.notify_all()
+            if self._waiters:
+                self._cond.notify_all()
             return True
 
     def try_send(self, item: Any) -> bool:
@@ -66,17 +81,19 @@ class _Chan:
             if self._closed or len(self._items) >= self._capacity:
                 return False
             self._items.append(item)
-            self._cond.notify_all()
+            if self._waiters:
+                self._cond.notify_all()
             return True
 
     def recv(self) -> tuple[Any, bool]:
         """Block for the next item; ``(None, False)`` once closed and drained."""
         with self._cond:
             while not self._items and not self._closed:
-                self._cond.wait()
+                self._wait()
             if self._items:
                 item = self._items.popleft()
-                self._cond.notify_all()
+                if self._waiters:
+                    self._cond.notify_all()
                 return item, True
             return None, False
 

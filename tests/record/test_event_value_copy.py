@@ -1,0 +1,46 @@
+"""event_value_copy: the twin of Go's ``eventCopy := *event`` used by the correlator and
+recordToSink (not upstream tests; the upstream tables in test_events_cache.py and
+test_event.py run through it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kubernetes.client import CoreV1Event, V1EventSource, V1ObjectMeta, V1ObjectReference
+
+from jobctl.client.deepcopy import deep_copy
+from jobctl.record.events_cache import event_value_copy
+
+
+def _event() -> CoreV1Event:
+    return CoreV1Event(
+        metadata=V1ObjectMeta(name="pod.1", namespace="ns", labels={"a": "b"}),
+        involved_object=V1ObjectReference(kind="Pod", name="pod", namespace="ns", uid="u"),
+        source=V1EventSource(component="job-controller", host="h"),
+        reason="Created",
+        message="Created pod: pod",
+        type="Normal",
+        count=1,
+        first_timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_event_value_copy_equals_a_deep_copy() -> None:
+    event = _event()
+    copied = event_value_copy(event)
+    assert copied == deep_copy(event) == event
+    assert copied.model_dump(exclude_unset=True) == event.model_dump(exclude_unset=True)
+
+
+def test_event_value_copy_leaves_the_original_alone_when_fields_are_set() -> None:
+    event = _event()
+    before = deep_copy(event)
+    copied = event_value_copy(event)
+    copied.count = 7
+    copied.message = ""
+    copied.metadata.name = "other"
+    copied.metadata.resource_version = "42"
+    copied.involved_object.name = "changed"
+    copied.source.host = "elsewhere"
+    assert event == before
+    assert copied.metadata.model_fields_set >= {"name", "resource_version"}
