@@ -153,7 +153,7 @@ def _run_child(root: Path, case: str) -> float:
         check=True,
     )
     cpu, n = json.loads(out.stdout.strip().splitlines()[-1])
-    return 1000.0 * cpu / n * 1000.0  # CPU ms per 1,000 operations
+    return 1000.0 * float(cpu) / int(n) * 1000.0  # CPU ms per 1,000 operations
 
 
 def main(argv: list[str] | None = None) -> None:
