@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 from kubernetes.client import CoreV1Event, V1EventSource, V1ObjectMeta, V1ObjectReference
 
-from jobctl.client.deepcopy import deep_copy
 from jobctl.client.errors import (
     NAMESPACE_TERMINATING_CAUSE,
     RequestConstructionError,
@@ -474,7 +473,8 @@ class RecorderImpl:
             logger.error("Unsupported event type: %r", event_type)
             return
         event = self.make_event(ref, annotations, event_type, reason, message)
-        event.source = deep_copy(self.source)
+        # Go: event.Source = recorder.source (a struct of strings: a shallow copy is whole).
+        event.source = self.source.model_copy()
         event.reporting_instance = self.source.host or None
         event.reporting_component = self.source.component or None
         try:
@@ -525,7 +525,7 @@ class RecorderImpl:
                 namespace=namespace,
                 annotations=dict(annotations) if annotations else None,
             ),
-            involved_object=deep_copy(ref),
+            involved_object=ref.model_copy(),  # Go: *ref; only strings inside
             reason=reason,
             message=message,
             first_timestamp=t,

@@ -44,3 +44,33 @@ def test_event_value_copy_leaves_the_original_alone_when_fields_are_set() -> Non
     copied.source.host = "elsewhere"
     assert event == before
     assert copied.metadata.model_fields_set >= {"name", "resource_version"}
+
+
+def test_recorded_events_share_no_source_or_reference_with_the_recorder() -> None:
+    """make_event and generate_event copy the reference and the source (Go copies the
+    structs by value): changing one event's copies changes neither the recorder nor the
+    next event."""
+    import queue
+
+    from kubernetes.client import V1Job
+
+    from jobctl.record import new_broadcaster
+
+    broadcaster = new_broadcaster()
+    seen: queue.Queue[CoreV1Event] = queue.Queue()
+    broadcaster.start_event_watcher(seen.put)
+    recorder = broadcaster.new_recorder("job-controller", host="h")
+    job = V1Job(api_version="batch/v1", kind="Job", metadata=V1ObjectMeta(name="j", namespace="ns"))
+    try:
+        recorder.event(job, "Normal", "A", "first")
+        first = seen.get(timeout=10)
+        first.source.component = "changed"
+        first.involved_object.name = "changed"
+        recorder.event(job, "Normal", "B", "second")
+        second = seen.get(timeout=10)
+    finally:
+        broadcaster.shutdown()
+    assert recorder.source.component == "job-controller"
+    assert second.source.component == "job-controller"
+    assert second.involved_object.name == "j"
+    assert job.metadata.name == "j"
