@@ -22,6 +22,9 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +62,33 @@ def go_mod_cache() -> Path:
         return Path(os.environ["GOMODCACHE"])
     gopath = os.environ.get("GOPATH", "").split(os.pathsep)[0]
     return Path(gopath or Path.home() / "go") / "pkg" / "mod"
+
+
+def download_go_source(timeout: float = 900.0) -> str | None:
+    """Fetch the pinned modules into the Go module cache with ``go mod download`` when
+    any is missing; returns one line saying why it could not, else ``None``."""
+    cache = go_mod_cache()
+    wanted = [ref for ref in GO_MODULES.values() if not (cache / ref).is_dir()]
+    if not wanted:
+        return None
+    if shutil.which("go") is None:
+        return "the Go toolchain (go) is not on PATH, so the pinned Go source cannot be fetched"
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            done = subprocess.run(
+                ["go", "mod", "download", *wanted],
+                cwd=scratch,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"go mod download {' '.join(wanted)} took longer than {timeout:.0f} s"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"go mod download {' '.join(wanted)} failed: {last}"
+    return None
 
 
 @dataclass(frozen=True)

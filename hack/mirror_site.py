@@ -35,6 +35,7 @@ from hack.mirror_lib import (
     MapRow,
     PyDef,
     PySource,
+    download_go_source,
     go_basename,
     load_gaps,
     load_map,
@@ -347,9 +348,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Build the side-by-side mirror site.")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "mirror")
     args = parser.parse_args()
+    problem = download_go_source()
     go = GoSource()
     missing = go.missing_root()
     if missing is not None:
+        if problem is not None:
+            print(f"mirror_site: {problem}", file=sys.stderr)
         print(
             f"mirror_site: Go source not found at {missing}; run hack/build-control-plane.sh "
             "(make control-plane) first",

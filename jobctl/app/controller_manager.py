@@ -65,6 +65,7 @@ from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
 from jobctl.app.serving import ServingError, secure_serving
 from jobctl.client import errors, real
+from jobctl.client import metrics as client_metrics
 from jobctl.client.deadline import request_deadline
 from jobctl.client.decode import drop_managed_fields, prune_pod_for_job_controller
 from jobctl.client.interface import (
@@ -183,6 +184,8 @@ def create_config(opts: JobctlOptions, registry: CollectorRegistry | None = None
     )
     registry = registry if registry is not None else new_registry()
     register_component_metrics(registry, features.DEFAULT_FEATURE_GATE)
+    # rest_client_* series, as client-go's first rest client registers them.
+    client_metrics.register(registry)
     # Upstream installs the workqueue provider process-wide at start; first call wins.
     workqueue_metrics.set_provider(workqueue_metrics.PrometheusMetricsProvider(registry))
     broadcaster = new_broadcaster()

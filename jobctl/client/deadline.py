@@ -40,3 +40,8 @@ def remaining() -> float | None:
     if deadline is None:
         return None
     return max(0.0, deadline - time.monotonic())
+
+
+def current_deadline() -> float | None:
+    """The current block's deadline on the ``time.monotonic()`` clock, or ``None``."""
+    return _DEADLINE.get()

@@ -5,12 +5,21 @@ field through ``from_dict`` and costs about five times what validating the same 
 with ``Model.model_validate`` costs (see hack/bench_decode.py). jobctl's clientsets
 therefore read raw bodies and build models here:
 
-* ``decode_object`` validates one JSON dict into a model. The models forbid unknown
-  keys (``extra="forbid"``), so an object from a newer server would fail; on such a
-  failure the unknown keys named by the validation error are removed and validation is
-  retried. Any other validation error raises ``DecodeError``.
-* ``decode_list`` / ``decode_watch_event`` decode a list body or one watch line, apply
-  an optional raw transform first, and log and skip objects that cannot be decoded.
+* ``decode_object`` validates one JSON dict into a model, at least as leniently as
+  Go's JSON decoder fills a Go struct, and failing where it fails:
+
+  - unknown keys are ignored (the models forbid them, ``extra="forbid"``, so the keys
+    a validation error names are removed and validation is retried);
+  - a required field that is absent, or ``null``, gets its zero value (``""``, ``0``,
+    ``false``, ``[]``, ``{}``, an empty object), as a Go field keeps its zero value;
+  - a value of the wrong type (the models' primitives are strict: ``"5"`` is not an
+    integer, ``"true"`` not a boolean, as in Go) and JSON that does not parse raise
+    ``DecodeError``.
+* Fail closed, as client-go does: ``decode_list`` raises for the whole list when any
+  item cannot be decoded (no partial list, no resourceVersion to resume from), and
+  ``decode_watch_event`` raises for an event that cannot be decoded (the watch then
+  ends with an error event: ``jobctl.client.real.StreamWatcher``). Nothing is skipped.
+  An optional raw transform runs on each object first.
 * ``decode_list`` parses a list body one item at a time: each element of ``items`` is
   decoded (and its dict dropped) as soon as it is parsed, instead of first building
   the dicts of the whole list. With 10,000 pods the full tree takes about 140 MiB, and
@@ -29,6 +38,7 @@ therefore read raw bodies and build models here:
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -37,7 +47,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -56,36 +67,48 @@ logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
-# How many rounds of unknown-key removal one object may need (each round removes every
-# unknown key pydantic reported; nested unknown keys show up in the same round).
-_MAX_STRIP_ROUNDS = 4
+# How many rounds of repair one object may need: each round removes every unknown key
+# and fills every absent or null required field that pydantic reported; a filled nested
+# object can only report its own required fields in the next round.
+_MAX_REPAIR_ROUNDS = 8
 
 
 class DecodeError(ValueError):
-    """A JSON object that cannot be turned into its model (not just unknown fields)."""
+    """An object that cannot be decoded into its model (where Go's decoder fails too)."""
 
 
 def decode_object(model_cls: type[M], raw: dict[str, Any]) -> M:
-    """Validate ``raw`` into ``model_cls``, dropping keys the model does not know.
+    """Validate ``raw`` into ``model_cls`` as leniently as Go's JSON decoder would.
 
-    ``raw`` may be modified (unknown keys are deleted from it).
+    Unknown keys are dropped; required fields that are absent or null get their zero
+    value; anything else that does not validate raises ``DecodeError``. ``raw`` may be
+    modified in place.
     """
     try:
         return model_cls.model_validate(raw)
     except ValidationError as err:
         last = err
-    for _ in range(_MAX_STRIP_ROUNDS):
-        unknown = []
+    except (TypeError, ValueError) as err:
+        raise DecodeError(f"cannot decode {model_cls.__name__}: {err}") from err
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        repairs: list[tuple[tuple[int | str, ...], Any]] = []
         for detail in last.errors():
-            if detail["type"] != "extra_forbidden":
-                raise DecodeError(f"cannot decode {model_cls.__name__}: {last}") from last
-            unknown.append(detail["loc"])
-        for loc in unknown:
-            _delete_path(raw, loc)
+            loc = tuple(detail["loc"])
+            if detail["type"] == "extra_forbidden":
+                repairs.append((loc, _DELETE))
+                continue
+            if detail["type"] == "missing" or (loc and detail.get("input", _DELETE) is None):
+                zero = _zero_value(model_cls, loc)
+                if zero is not _DELETE:
+                    repairs.append((loc, zero))
+                    continue
+            raise DecodeError(f"cannot decode {model_cls.__name__}: {last}") from last
+        for loc, value in repairs:
+            _set_path(raw, loc, value)
         logger.debug(
-            "dropped fields unknown to %s: %s",
+            "repaired %s: %s",
             model_cls.__name__,
-            ", ".join(".".join(str(p) for p in loc) for loc in unknown),
+            ", ".join(".".join(str(p) for p in loc) for loc, _ in repairs),
         )
         try:
             return model_cls.model_validate(raw)
@@ -94,8 +117,12 @@ def decode_object(model_cls: type[M], raw: dict[str, Any]) -> M:
     raise DecodeError(f"cannot decode {model_cls.__name__}: {last}") from last
 
 
-def _delete_path(raw: Any, loc: tuple[int | str, ...]) -> None:
-    """Delete the key at ``loc`` (a pydantic error location) from nested dicts/lists."""
+# Marks a key to delete (in repairs) and a type without a zero value (in _zero_value).
+_DELETE: Any = object()
+
+
+def _set_path(raw: Any, loc: tuple[int | str, ...], value: Any) -> None:
+    """Delete (``_DELETE``) or set the key at ``loc`` (a pydantic error location)."""
     node = raw
     for part in loc[:-1]:
         in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
@@ -104,7 +131,81 @@ def _delete_path(raw: Any, loc: tuple[int | str, ...]) -> None:
             return
         node = node[part]
     if isinstance(node, dict):
-        node.pop(loc[-1], None)
+        if value is _DELETE:
+            node.pop(loc[-1], None)
+        else:
+            node[loc[-1]] = value
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The type inside ``Optional[...]`` / ``Annotated[...]``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+@functools.cache
+def _field_annotations(model_cls: type[BaseModel]) -> dict[str, Any]:
+    """Every name a field of ``model_cls`` is validated by (wire name, alias, Python
+    name) mapped to its annotation."""
+    names: dict[str, Any] = {}
+    for name, info in model_cls.model_fields.items():
+        names[name] = info.annotation
+        for alias in (info.alias, info.serialization_alias):
+            if alias:
+                names[alias] = info.annotation
+        choices = getattr(info.validation_alias, "choices", None)
+        if choices is None and isinstance(info.validation_alias, str):
+            choices = [info.validation_alias]
+        for choice in choices or ():
+            if isinstance(choice, str):
+                names[choice] = info.annotation
+    return names
+
+
+def _field_annotation(model_cls: type[BaseModel], key: str) -> Any:
+    return _field_annotations(model_cls).get(key, _DELETE)
+
+
+def _zero_value(model_cls: type[BaseModel], loc: tuple[int | str, ...]) -> Any:
+    """Go's zero value (as JSON) of the field at ``loc``, or ``_DELETE`` if it has none."""
+    annotation: Any = model_cls
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(part, str):
+                return _DELETE
+            annotation = _field_annotation(annotation, part)
+        elif origin is list and isinstance(part, int):
+            annotation = get_args(annotation)[0]
+        elif origin is dict and isinstance(part, str):
+            annotation = get_args(annotation)[1]
+        else:
+            return _DELETE
+        if annotation is _DELETE:
+            return _DELETE
+    annotation = _unwrap(annotation)
+    origin = get_origin(annotation)
+    if origin is list:
+        return []
+    if origin is dict:
+        return {}
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return {}
+        for kind, zero in ((bool, False), (int, 0), (float, 0.0), (str, "")):
+            if issubclass(annotation, kind):
+                return zero
+    return _DELETE
 
 
 def decode_items(
@@ -112,7 +213,7 @@ def decode_items(
     items: list[dict[str, Any]],
     transform: RawTransform | None = None,
 ) -> list[M]:
-    """Decode list items one by one; an item that fails is logged and skipped."""
+    """Decode list items; the first that cannot be decoded raises ``DecodeError``."""
     out: list[M] = []
     add = _item_decoder(model_cls, transform, out)
     for raw in items:
@@ -123,7 +224,7 @@ def decode_items(
 def _item_decoder(
     model_cls: type[M], transform: RawTransform | None, out: list[M]
 ) -> Callable[[Any], None]:
-    """A function that decodes one list item into ``out`` (logging and skipping failures)."""
+    """A function that decodes one list item into ``out``, raising ``DecodeError``."""
     validate = model_cls.model_validate
 
     def add(raw: Any) -> None:
@@ -132,12 +233,16 @@ def _item_decoder(
                 raw = transform(raw)
             try:
                 out.append(validate(raw))
+                return
             except ValidationError:
-                out.append(decode_object(model_cls, raw))
-        except Exception as err:  # a malformed object must never break the list
-            logger.error(
-                "skipping %s that cannot be decoded: %s", model_cls.__name__, _describe(raw, err)
-            )
+                pass
+            out.append(decode_object(model_cls, raw))
+        except DecodeError as err:
+            raise DecodeError(f"item {_describe(raw)}: {err}") from err
+        except Exception as err:  # a transform that cannot handle the object
+            raise DecodeError(
+                f"item {_describe(raw)}: cannot decode {model_cls.__name__}: {err}"
+            ) from err
 
     return add
 
@@ -266,18 +371,26 @@ def _decode_list(
         try:
             text = body if isinstance(body, str) else body.decode("utf-8")
             data = _scan_list_object(text, _item_decoder(model_cls, transform, items))
+            _list_items(data)  # "items" that is not an array was not scanned: refuse it
+        except DecodeError:
+            raise
         except (ValueError, IndexError):
             # Not a well-formed object: json.loads gives the error (or the value).
             items.clear()
-            data = json.loads(body)
+            try:
+                data = json.loads(body)
+            except ValueError as err:
+                raise DecodeError(f"cannot decode the list: {err}") from err
             if isinstance(data, dict):
-                items = decode_items(model_cls, data.get("items") or [], transform)
+                items = decode_items(model_cls, _list_items(data), transform)
     else:
         data = body
-        items = decode_items(model_cls, data.get("items") or [], transform)
+        items = decode_items(model_cls, _list_items(data), transform)
     if not isinstance(data, dict):
         raise DecodeError(f"list response is not a JSON object: {type(data).__name__}")
     meta = data.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise DecodeError(f"list metadata is not a JSON object: {type(meta).__name__}")
     return ObjectList(
         items=items,
         resource_version=str(meta.get("resourceVersion") or ""),
@@ -286,35 +399,48 @@ def _decode_list(
     )
 
 
+def _list_items(data: dict[str, Any]) -> list[Any]:
+    items = data.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise DecodeError(f"list items are not a JSON array: {type(items).__name__}")
+    return items
+
+
 def decode_watch_event(
     model_cls: type[M], line: bytes | str, transform: RawTransform | None = None
 ) -> WatchEvent | None:
-    """Decode one line of a watch stream; None for blank or undecodable lines.
+    """Decode one line of a watch stream; None for a blank line.
 
-    ERROR events carry the metav1.Status dict as sent. BOOKMARK events carry a model
-    holding only metadata.resourceVersion and metadata.annotations.
+    A line that is not a watch event, an event of an unknown type and an object that
+    cannot be decoded raise ``DecodeError`` (client-go's watch decoder fails on each,
+    which ends the watch). ERROR events carry the metav1.Status dict as sent. BOOKMARK
+    events carry a model holding only metadata.resourceVersion and metadata.annotations.
     """
     if not line or line.isspace():
         return None
     try:
         data = json.loads(line)
-        event_type = data["type"]
-        raw = data["object"]
-    except (ValueError, KeyError, TypeError) as err:
-        logger.error("skipping watch line that is not a watch event: %s", err)
-        return None
+    except ValueError as err:
+        raise DecodeError(f"not a watch event: {err}") from err
+    if not isinstance(data, dict):
+        raise DecodeError(f"not a watch event: {type(data).__name__}")
+    event_type = data.get("type")
+    raw = data.get("object")
+    if event_type not in (ADDED, MODIFIED, DELETED, ERROR, BOOKMARK):
+        raise DecodeError(f"got invalid watch event type: {event_type}")
+    if not isinstance(raw, dict):
+        raise DecodeError(f"unable to decode watch event: object is {type(raw).__name__}")
     if event_type == ERROR:
         return WatchEvent(ERROR, raw)
     if event_type == BOOKMARK:
-        meta = raw.get("metadata") if isinstance(raw, dict) else None
+        meta = raw.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         bookmark: dict[str, Any] = {"resourceVersion": str(meta.get("resourceVersion") or "")}
         if meta.get("annotations"):
             bookmark["annotations"] = meta["annotations"]
-        return WatchEvent(BOOKMARK, model_cls.model_validate({"metadata": bookmark}))
-    if event_type not in (ADDED, MODIFIED, DELETED):
-        logger.error("skipping watch event of unknown type %r", event_type)
-        return None
+        return WatchEvent(BOOKMARK, decode_object(model_cls, {"metadata": bookmark}))
     try:
         if transform is not None:
             raw = transform(raw)
@@ -322,22 +448,17 @@ def decode_watch_event(
             obj = model_cls.model_validate(raw)
         except ValidationError:
             obj = decode_object(model_cls, raw)
-    except Exception as err:  # a malformed object must never end the watch
-        logger.error(
-            "skipping %s watch event for a %s that cannot be decoded: %s",
-            event_type,
-            model_cls.__name__,
-            _describe(raw, err),
-        )
-        return None
+    except Exception as err:
+        raise DecodeError(f"unable to decode watch event: {_describe(raw)}: {err}") from err
     return WatchEvent(event_type, obj)
 
 
-def _describe(raw: Any, err: BaseException) -> str:
+def _describe(raw: Any) -> str:
+    """The namespace/name of a raw object, for error messages."""
     meta = raw.get("metadata") if isinstance(raw, dict) else None
     if isinstance(meta, dict):
-        return f"{meta.get('namespace', '')}/{meta.get('name', '')}: {err}"
-    return str(err)
+        return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+    return "(no metadata)"
 
 
 def drop_managed_fields(raw: dict[str, Any]) -> dict[str, Any]:

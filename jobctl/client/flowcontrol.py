@@ -13,8 +13,10 @@ client does through ``Request.tryThrottle``) and for the event spam filter
 from __future__ import annotations
 
 import threading
+import time
 from typing import Protocol
 
+from jobctl.client.deadline import DeadlineExceededError
 from jobctl.k8s_libs.clock import Clock, PassiveClock, RealClock
 from jobctl.workqueue.token_bucket import INF_DURATION, TokenBucket
 
@@ -33,6 +35,14 @@ class RateLimiter(PassiveRateLimiter, Protocol):
     """Port of flowcontrol.RateLimiter: also blocks until a token is free."""
 
     def accept(self) -> None: ...
+
+    def wait(self, deadline: float | None = None) -> None:
+        """Port of RateLimiter.Wait(ctx): ``deadline`` is on the ``time.monotonic()`` clock.
+
+        Raises ``DeadlineExceededError`` at once, taking no token, when the token would
+        only be granted after the deadline.
+        """
+        ...
 
 
 class TokenBucketPassiveRateLimiter:
@@ -73,6 +83,27 @@ class TokenBucketRateLimiter(TokenBucketPassiveRateLimiter):
             return
         self._sleeper.sleep(delay)
 
+    def wait(self, deadline: float | None = None) -> None:
+        """Port of tokenBucketRateLimiter.Wait: rate.Limiter.Wait under a context deadline.
+
+        As Go's limiter, the token is reserved only if it is due by the deadline;
+        otherwise nothing is taken and the error is raised at once.
+        """
+        if deadline is None:
+            self.accept()
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceededError("client rate limiter: the deadline has passed")
+        now = self._sleeper.now()
+        # The bucket's reserveN with a maximum wait, as Limiter.Wait calls it.
+        reservation = self._limiter._reserve_n(now, 1, left)
+        if not reservation.ok():
+            raise DeadlineExceededError("rate: Wait(n=1) would exceed context deadline")
+        delay = reservation.delay_from(now)
+        if delay > 0:
+            self._sleeper.sleep(delay)
+
 
 def new_token_bucket_rate_limiter(qps: float, burst: int) -> TokenBucketRateLimiter:
     """Port of NewTokenBucketRateLimiter (real clock)."""
@@ -110,6 +141,9 @@ class FakeAlwaysRateLimiter:
     def accept(self) -> None:
         pass
 
+    def wait(self, deadline: float | None = None) -> None:
+        pass
+
     def qps(self) -> float:
         return 1.0
 
@@ -128,6 +162,12 @@ class FakeNeverRateLimiter:
 
     def accept(self) -> None:
         self._stopped.wait()
+
+    def wait(self, deadline: float | None = None) -> None:
+        """Never grants a token: fails at the deadline (or once stopped)."""
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        self._stopped.wait(timeout)
+        raise DeadlineExceededError("fake never rate limiter: no token")
 
     def qps(self) -> float:
         return 1.0

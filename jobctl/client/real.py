@@ -28,6 +28,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -36,8 +37,12 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException, ApiTypeError, ApiValueError
 from kubernetes.config import ConfigException, load_incluster_config, load_kube_config
+from kubernetes.utils.keepalive import tcp_keepalive_socket_options
+from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
+from jobctl.client import metrics as client_metrics
+from jobctl.client.deadline import DeadlineExceededError, current_deadline
 from jobctl.client.decode import (
     DecodeError,
     decode_list,
@@ -62,11 +67,17 @@ from jobctl.client.interface import (
     RawTransform,
     WatchEvent,
 )
+from jobctl.client.metrics import observe_rate_limiter_latency, observe_request_latency
 from jobctl.client.transport import (
     JSON,
+    Timeouts,
     Transport,
+    deadline_error,
+    earliest,
+    is_timeout,
     read_body,
     resource_path,
+    response_socket,
     status_error_from_response,
 )
 from jobctl.k8s_libs.clock import Clock, RealClock
@@ -186,33 +197,49 @@ class _ResourceClient(Generic[M]):
         self._model = model
         self._ns = namespace
 
-    # Every request is throttled first and its exceptions translated.
-    def _call(
+    def _do(
         self,
         method: str,
         path: str,
         query: list[tuple[str, str]] | None = None,
         body: bytes | None = None,
         content_type: str = JSON,
-    ) -> urllib3.BaseHTTPResponse:
-        self._cs.throttle()
+        timeout: float | None = None,
+    ) -> bytes:
+        """Port of Request.request for a non-watch call: throttle, send, read the body.
+
+        ``timeout`` is Request.Timeout (a client-side deadline from now). The whole call,
+        rate limiter wait included, is observed in rest_client_request_duration_seconds.
+        """
+        cs = self._cs
+        start = time.monotonic()
+        deadline = current_deadline()
+        if timeout is not None:
+            deadline = earliest(deadline, start + timeout)
         try:
-            return self._cs.transport.request(method, path, query or (), body, content_type)
+            cs.throttle(method, deadline)
+            resp = cs.transport.request(
+                method, path, query or (), body, content_type, deadline=deadline
+            )
+            return read_body(resp, deadline, cs.transport.timeouts.read_idle)
+        except (StatusError, DeadlineExceededError):
+            raise
         except Exception as err:
             mapped = map_exception(err)
             if mapped is err:
                 raise
             raise mapped from err
+        finally:
+            observe_request_latency(method, cs.transport.host, time.monotonic() - start)
 
     def _path(self, namespace: str, name: str = "", subresource: str = "") -> str:
         return resource_path(self._spec.prefix, self._spec.resource, namespace, name, subresource)
 
-    def _decode(self, resp: urllib3.BaseHTTPResponse) -> M:
+    def _decode(self, body: bytes) -> M:
         try:
-            body = read_body(resp)
-        except (urllib3.exceptions.HTTPError, OSError) as err:
-            raise map_exception(err) from err
-        raw = json.loads(body)
+            raw = json.loads(body)
+        except ValueError as err:
+            raise DecodeError(f"{self._spec.resource}: cannot decode the response: {err}") from err
         if not isinstance(raw, dict):
             raise DecodeError(f"{self._spec.resource}: response is not a JSON object")
         return decode_object(self._model, raw)
@@ -232,27 +259,26 @@ class _ResourceClient(Generic[M]):
     def create(self, obj: M) -> M:
         """Port of the typed client's Create."""
         path = self._path(self._namespace_for(obj))
-        return self._decode(self._call("POST", path, body=self._encode(obj)))
+        return self._decode(self._do("POST", path, body=self._encode(obj)))
 
     def get(self, name: str) -> M:
         """Port of the typed client's Get."""
-        return self._decode(self._call("GET", self._path(self._ns, _checked_name(name))))
+        return self._decode(self._do("GET", self._path(self._ns, _checked_name(name))))
 
     def update(self, obj: M) -> M:
         """Port of the typed client's Update."""
         path = self._path(self._namespace_for(obj), _name_of(obj))
-        return self._decode(self._call("PUT", path, body=self._encode(obj)))
+        return self._decode(self._do("PUT", path, body=self._encode(obj)))
 
     def _update_status(self, obj: M) -> M:
         path = self._path(self._namespace_for(obj), _name_of(obj), "status")
-        return self._decode(self._call("PUT", path, body=self._encode(obj)))
+        return self._decode(self._do("PUT", path, body=self._encode(obj)))
 
     def delete(self, name: str, options: DeleteOptions | None = None) -> None:
         """Port of the typed client's Delete (preconditions and propagation go in the body)."""
         body = _delete_options_body(options)
         path = self._path(self._ns, _checked_name(name))
-        resp = self._call("DELETE", path, body=None if body is None else self._encode(body))
-        _drain(resp)
+        self._do("DELETE", path, body=None if body is None else self._encode(body))
 
     def patch(
         self,
@@ -272,28 +298,68 @@ class _ResourceClient(Generic[M]):
         if patch_type != _JSON_PATCH and not isinstance(body, dict):
             raise RequestConstructionError(f"a {patch_type} patch must be a JSON object")
         path = self._path(self._ns, _checked_name(name))
-        return self._decode(self._call("PATCH", path, body=data, content_type=patch_type))
-
-    def _list_call(self, options: ListOptions, watch: bool) -> urllib3.BaseHTTPResponse:
-        return self._call("GET", self._path(self._ns), _list_query(options, watch))
+        return self._decode(self._do("PATCH", path, body=data, content_type=patch_type))
 
     def list(
         self, options: ListOptions | None = None, *, transform: RawTransform | None = None
     ) -> ObjectList[M]:
-        """Port of the typed client's List: one page (``limit``/``continue_``) per call."""
-        resp = self._list_call(options or ListOptions(), watch=False)
-        try:
-            body = read_body(resp)
-        except (urllib3.exceptions.HTTPError, OSError) as err:
-            raise map_exception(err) from err
+        """Port of the typed client's List: one page (``limit``/``continue_``) per call.
+
+        ``timeout_seconds`` also bounds the call client-side (Request.Timeout). A list
+        with any item that cannot be decoded raises ``DecodeError`` as a whole.
+        """
+        options = options or ListOptions()
+        body = self._do(
+            "GET",
+            self._path(self._ns),
+            _list_query(options, watch=False),
+            timeout=None if options.timeout_seconds is None else float(options.timeout_seconds),
+        )
         return decode_list(self._model, body, transform)
 
     def watch(
         self, options: ListOptions | None = None, *, transform: RawTransform | None = None
     ) -> StreamWatcher[M]:
-        """Port of the typed client's Watch: a stream of WatchEvents until stopped or closed."""
-        resp = self._list_call(options or ListOptions(), watch=True)
-        return StreamWatcher(resp, self._model, transform)
+        """Port of the typed client's Watch: a stream of WatchEvents until stopped or closed.
+
+        As in client-go, watches are not rate limited. Reads are bounded by the watch
+        idle timeout; with ``timeout_seconds`` the stream also has a client-side deadline
+        a margin after the server should have ended it; the caller's ``request_deadline``
+        bounds both the request and the stream.
+        """
+        options = options or ListOptions()
+        transport = self._cs.transport
+        caller_deadline = current_deadline()
+        server_deadline = None
+        if options.timeout_seconds is not None:
+            server_deadline = (
+                time.monotonic()
+                + options.timeout_seconds
+                + transport.timeouts.watch_deadline_margin
+            )
+        try:
+            resp = transport.request(
+                "GET",
+                self._path(self._ns),
+                _list_query(options, watch=True),
+                deadline=earliest(caller_deadline, server_deadline),
+                watch=True,
+            )
+        except (StatusError, DeadlineExceededError):
+            raise
+        except Exception as err:
+            mapped = map_exception(err)
+            if mapped is err:
+                raise
+            raise mapped from err
+        return StreamWatcher(
+            resp,
+            self._model,
+            transform,
+            idle=transport.timeouts.watch_idle,
+            caller_deadline=caller_deadline,
+            server_deadline=server_deadline,
+        )
 
 
 class _PodClient(_ResourceClient[k8s.V1Pod]):
@@ -366,13 +432,6 @@ def _list_query(options: ListOptions, watch: bool) -> list[tuple[str, str]]:
     return query
 
 
-def _drain(resp: urllib3.BaseHTTPResponse) -> None:
-    try:
-        read_body(resp)
-    except (urllib3.exceptions.HTTPError, OSError) as err:
-        raise map_exception(err) from err
-
-
 # --- watch -------------------------------------------------------------------------
 
 
@@ -395,9 +454,15 @@ class StreamWatcher(Generic[M]):
     """Port of watch.StreamWatcher over a chunked ``watch=true`` response.
 
     Iterate for the events (the ResultChan). The iteration ends when the server closes
-    the stream (e.g. after ``timeoutSeconds``), when the connection drops, or after
-    ``stop()``. Malformed events are logged and skipped; a read failure that is not a
-    plain end of stream is reported as one ERROR event before the iteration ends.
+    the stream (e.g. after ``timeoutSeconds``), when the connection drops, when the
+    caller's deadline passes, or after ``stop()``; these end it quietly, as a probable
+    EOF or a context deadline does in client-go, and the reflector watches again.
+
+    It ends with one ERROR event (a 500 Status, "unable to decode an event from the
+    watch stream: ...", as client-go's ClientErrorReporter builds it) when an event
+    cannot be decoded (nothing is skipped), when nothing was read for ``idle`` seconds
+    (what client-go's HTTP/2 health check reports as a lost connection), when the
+    server did not end the watch by ``server_deadline``, or on any other read failure.
     """
 
     def __init__(
@@ -405,10 +470,17 @@ class StreamWatcher(Generic[M]):
         resp: urllib3.BaseHTTPResponse,
         model: type[M],
         transform: RawTransform | None = None,
+        *,
+        idle: float | None = None,
+        caller_deadline: float | None = None,
+        server_deadline: float | None = None,
     ) -> None:
         self._resp = resp
         self._model = model
         self._transform = transform
+        self._idle = idle
+        self._caller_deadline = caller_deadline
+        self._server_deadline = server_deadline
         self._lock = threading.Lock()
         self._stopped = False
         self._iterating = False
@@ -425,9 +497,8 @@ class StreamWatcher(Generic[M]):
             self._resp.close()
             self._resp.release_conn()
             return
-        conn = getattr(self._resp, "connection", None)
-        sock = getattr(conn, "sock", None)
-        if isinstance(sock, socket.socket):
+        sock = response_socket(self._resp)
+        if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
@@ -435,33 +506,57 @@ class StreamWatcher(Generic[M]):
         with self._lock:
             return self._stopped
 
+    def _chunks(self) -> Iterator[bytes]:
+        """The body's chunks; before each read the socket timeout is cut to the nearest
+        deadline when that is nearer than the idle bound."""
+        chunks = self._resp.stream(amt=None, decode_content=True)
+        deadline = earliest(self._caller_deadline, self._server_deadline)
+        sock = response_socket(self._resp) if deadline is not None else None
+        while True:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _WatchDeadlineError
+                if sock is not None and (self._idle is None or left < self._idle):
+                    sock.settimeout(left)
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            yield chunk
+
     def __iter__(self) -> Iterator[WatchEvent]:
         with self._lock:
             if self._stopped or self._iterating:
                 return
             self._iterating = True
         try:
-            for line in iter_lines(self._resp.stream(amt=None, decode_content=True)):
+            for line in iter_lines(self._chunks()):
                 if self.is_stopped():
                     return
                 event = decode_watch_event(self._model, line, self._transform)
                 if event is not None:
                     yield event
-        except (urllib3.exceptions.HTTPError, OSError, ValueError) as err:
-            if self.is_stopped() or _is_probable_eof(err):
+        except DecodeError as err:
+            if not self.is_stopped():
+                yield _watch_error_event(str(err))
+        except (urllib3.exceptions.HTTPError, OSError, ValueError, _WatchDeadlineError) as err:
+            if self.is_stopped():
                 logger.debug("watch stream closed: %s", err)
                 return
-            yield WatchEvent(
-                ERROR,
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "status": "Failure",
-                    "code": 500,
-                    "reason": "InternalError",
-                    "message": f"unable to decode an event from the watch stream: {err}",
-                },
-            )
+            if isinstance(err, _WatchDeadlineError) or is_timeout(err):
+                if deadline_error(None, self._caller_deadline):
+                    logger.debug("watch stream ended at the caller's deadline")
+                    return
+                if deadline_error(None, self._server_deadline):
+                    yield _watch_error_event("the server did not end the watch in time")
+                    return
+                yield _watch_error_event(f"no data for {self._idle}s: {err}")
+                return
+            if _is_probable_eof(err):
+                logger.debug("watch stream closed: %s", err)
+                return
+            yield _watch_error_event(str(err))
         finally:
             with self._lock:
                 self._stopped = True
@@ -469,16 +564,47 @@ class StreamWatcher(Generic[M]):
             self._resp.release_conn()
 
 
+class _WatchDeadlineError(Exception):
+    """A watch stream reached one of its deadlines between two reads."""
+
+
+def _watch_error_event(cause: str) -> WatchEvent:
+    """The ERROR event client-go's StreamWatcher sends when it cannot read the stream.
+
+    Port of ClientErrorReporter.AsObject over NewGenericServerResponse(500, ...).
+    """
+    message = f"unable to decode an event from the watch stream: {cause}"
+    return WatchEvent(
+        ERROR,
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "code": 500,
+            "reason": "InternalError",
+            "message": (
+                f"an error on the server ({json.dumps(message)}) has prevented the request "
+                "from succeeding"
+            ),
+            "details": {
+                "causes": [
+                    {"type": "UnexpectedServerResponse", "message": message},
+                    {"type": "ClientWatchDecoding", "message": message},
+                ]
+            },
+        },
+    )
+
+
 def _is_probable_eof(err: BaseException) -> bool:
-    """Port of utilnet.IsProbableEOF plus timeouts: a connection that just ended."""
+    """Port of utilnet.IsProbableEOF: a connection that just ended."""
     if isinstance(
         err,
         (
             urllib3.exceptions.ProtocolError,
-            urllib3.exceptions.ReadTimeoutError,
             ConnectionResetError,
             BrokenPipeError,
-            TimeoutError,
         ),
     ):
         return True
@@ -540,18 +666,29 @@ class Clientset:
         api_client: k8s.ApiClient,
         rate_limiter: RateLimiter | None,
         clock: Clock | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.api_client = api_client
-        self.transport = Transport(api_client, clock)
+        self.transport = Transport(api_client, clock, timeouts)
         self.rate_limiter = rate_limiter
         self._core = CoreV1Client(self)
         self._batch = BatchV1Client(self)
         self._coordination = CoordinationV1Client(self)
 
-    def throttle(self) -> None:
-        """Port of Request.tryThrottle: wait for a token (no-op when unlimited)."""
-        if self.rate_limiter is not None:
-            self.rate_limiter.accept()
+    def throttle(self, verb: str = "GET", deadline: float | None = None) -> None:
+        """Port of Request.tryThrottle: wait for a token (no-op when unlimited).
+
+        Never waits past ``deadline`` (``time.monotonic()`` clock; DeadlineExceededError
+        when the token would come later). The wait is observed in
+        rest_client_rate_limiter_duration_seconds.
+        """
+        if self.rate_limiter is None:
+            return
+        start = time.monotonic()
+        try:
+            self.rate_limiter.wait(deadline)
+        finally:
+            observe_rate_limiter_latency(verb, self.transport.host, time.monotonic() - start)
 
     def core_v1(self) -> CoreV1Client:
         return self._core
@@ -573,12 +710,20 @@ def new_for_config(
     burst: int = 30,
     user_agent: str | None = None,
     clock: Clock | None = None,
+    timeouts: Timeouts | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> Clientset:
     """Port of kubernetes.NewForConfig plus rest.RESTClientFor's rate limiter choice.
 
     As in client-go: ``qps == 0`` means DEFAULT_QPS (5) and ``burst == 0`` DEFAULT_BURST
     (10); a negative ``qps`` means no client-side limit at all. The defaults of this
     function (20/30) are kube-controller-manager's ``--kube-api-qps``/``--kube-api-burst``.
+
+    Every socket gets client-go's TCP keepalive (30 s idle, then Go's 15 s probes, 9 of
+    them) unless the configuration sets its own socket options; ``timeouts`` bound each
+    request (``jobctl.client.transport.Timeouts``). The REST client metrics are
+    registered on ``registry`` (the global registry by default), as client-go's first
+    rest client registers them (``metrics.EnsureRegistered``).
     """
     if qps == 0:
         qps = DEFAULT_QPS
@@ -590,10 +735,13 @@ def new_for_config(
         limiter = TokenBucketRateLimiter(qps, burst, clock)
     if (configuration.connection_pool_maxsize or 0) < CONNECTION_POOL_MAXSIZE:
         configuration.connection_pool_maxsize = CONNECTION_POOL_MAXSIZE
+    if configuration.socket_options is None:
+        configuration.socket_options = tcp_keepalive_socket_options()
+    client_metrics.register(registry if registry is not None else REGISTRY)
     api_client = k8s.ApiClient(configuration)
     if user_agent:
         api_client.user_agent = user_agent
-    return Clientset(api_client, limiter, clock)
+    return Clientset(api_client, limiter, clock, timeouts)
 
 
 # --- configuration -----------------------------------------------------------------

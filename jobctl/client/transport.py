@@ -15,21 +15,52 @@ once a second), the urllib3 pool
 it builds from that configuration (``api_client.rest_client.pool_manager``), the
 ``User-Agent`` and default headers, and the JSON form of request bodies
 (``ApiClient.sanitize_for_serialization``) for anything that is not a model.
+
+Bounded I/O (client-go: transport/cache.go's dialer, net/http.go's HTTP/2 health check,
+rest/request.go's context deadlines). Every request has:
+
+* a connect timeout of 30 s (client-go's dial timeout), which also bounds each read of
+  the TLS handshake (urllib3 handshakes under the connect timeout);
+* TCP keepalive on every socket (``jobctl.client.real.new_for_config`` installs
+  client-go's 30 s keepalive as the pool's socket options);
+* a read timeout on every socket read. client-go speaks HTTP/2 to the API server and
+  closes a connection on which nothing was read for 30 s and a PING then went
+  unanswered for 15 s; urllib3 speaks HTTP/1.1, which has no PING, so silence itself is
+  bounded instead: a non-watch request fails when no byte arrives for 45 s (30 + 15).
+  Unlike HTTP/2's check, this also ends a request the server is still working on after
+  45 s of silence; kube-apiserver answers or times out non-watch requests within its
+  60 s ``--request-timeout``, so only requests the server itself was about to time out
+  are affected. Watches use their own, longer bound (``Timeouts.watch_idle``: the API
+  server sends a bookmark on every watch that asks for them about once a minute);
+* the caller's deadline (``jobctl.client.deadline``): no wait (rate limiter, connect,
+  handshake, headers, body) goes past it, and ``DeadlineExceededError`` is raised when
+  it passes.
+
+Timeouts are socket timeouts in the calling thread: a timed-out request needs no
+helper thread, and its connection is closed rather than returned to the pool. urllib3's
+own retries are off; a request is sent again only when its connection broke before
+any answer (``ProtocolError``) and the method is idempotent, as urllib3's default retry
+did, and never after a timeout.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
 from kubernetes import client as k8s
 from pydantic import BaseModel
 
+from jobctl.client import metrics
+from jobctl.client.deadline import DeadlineExceededError, current_deadline
 from jobctl.client.errors import StatusError
 from jobctl.k8s_libs.clock import Clock, RealClock
 
@@ -88,23 +119,159 @@ def resource_path(
 AUTH_REFRESH_INTERVAL = 1.0
 
 
-def read_body(resp: urllib3.BaseHTTPResponse) -> bytes:
-    """The whole body of a response; its connection goes back to the pool."""
+@dataclass(frozen=True)
+class Timeouts:
+    """The bounds of every request (seconds); tests shorten them."""
+
+    # client-go's dialer timeout (transport/cache.go); also each read of the TLS handshake.
+    connect: float = 30.0
+    # Longest silence on a non-watch request: HTTP/2 read-idle 30 s + PING timeout 15 s.
+    read_idle: float = 45.0
+    # Longest silence on a watch. Reflector watches ask for bookmarks, which the API
+    # server sends about every 60 s (its cacher's bookmark frequency) even when nothing
+    # changes, so a healthy idle watch is never cut; a silently dropped one ends with an
+    # error event after at most this long.
+    watch_idle: float = 70.0
+    # A watch with ``timeoutSeconds`` gets a client-side deadline this long after the
+    # server should have ended it.
+    watch_deadline_margin: float = 30.0
+
+
+DEFAULT_TIMEOUTS = Timeouts()
+
+# Methods sent again when their connection broke before any answer (urllib3's
+# idempotent set, which its default retry used), and how many times.
+_RESEND_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+_MAX_RESENDS = 3
+
+# urllib3's own retries and redirects are off. Built once: urllib3 would otherwise
+# build a Retry from ``False`` on every request (~5 µs).
+_NO_RETRIES = urllib3.Retry.from_int(False, redirect=False)
+
+# A timeout this close to the deadline is the deadline's (socket timeouts never fire
+# early; this absorbs clock rounding).
+_DEADLINE_SLACK = 0.05
+
+# Body reads under a deadline go this much at a time, each read bounded by what is left.
+_READ_CHUNK = 1 << 16
+
+
+def earliest(a: float | None, b: float | None) -> float | None:
+    """The earlier of two optional deadlines."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def response_socket(resp: urllib3.BaseHTTPResponse) -> socket.socket | None:
+    """The socket a response is read from (None for responses not read from one)."""
+    conn = getattr(resp, "connection", None)
+    sock = getattr(conn, "sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def is_timeout(err: BaseException) -> bool:
+    """A connect, handshake or read timeout (Go's net.IsTimeout)."""
+    return isinstance(err, (urllib3.exceptions.TimeoutError, TimeoutError, socket.timeout))
+
+
+def deadline_error(err: BaseException | None, deadline: float | None) -> bool:
+    """Whether ``err`` (a timeout) came from ``deadline`` rather than an idle bound."""
+    return (
+        deadline is not None
+        and (err is None or is_timeout(err))
+        and time.monotonic() >= deadline - _DEADLINE_SLACK
+    )
+
+
+def read_body(
+    resp: urllib3.BaseHTTPResponse,
+    deadline: float | None = None,
+    idle: float = DEFAULT_TIMEOUTS.read_idle,
+) -> bytes:
+    """The whole body of a response; its connection goes back to the pool.
+
+    Each read waits at most ``idle`` seconds (the socket's timeout already) and never
+    past ``deadline`` (``time.monotonic()`` clock), when one is given:
+    ``DeadlineExceededError`` then. On any failure the connection is closed, not reused.
+    """
     try:
-        return resp.data
+        if deadline is None:
+            return resp.data
+        return _read_until(resp, deadline, idle)
+    except BaseException:
+        resp.close()
+        raise
     finally:
         resp.release_conn()
+
+
+def _read_until(resp: urllib3.BaseHTTPResponse, deadline: float, idle: float) -> bytes:
+    sock = response_socket(resp)
+    parts: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceededError("deadline exceeded while reading the response body")
+        if sock is not None and left < idle:
+            sock.settimeout(left)
+        try:
+            chunk = resp.read1(_READ_CHUNK)
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            if deadline_error(err, deadline):
+                raise DeadlineExceededError(
+                    "deadline exceeded while reading the response body"
+                ) from err
+            raise
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
 
 
 class Transport:
     """Sends requests through ``api_client``'s pool with the configuration's credentials."""
 
-    def __init__(self, api_client: k8s.ApiClient, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        api_client: k8s.ApiClient,
+        clock: Clock | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.api_client = api_client
         self._clock = clock or RealClock()
         self._lock = threading.Lock()
         self._auth: dict[str, str] | None = None
         self._auth_at: datetime | None = None
+        self.timeouts = timeouts or DEFAULT_TIMEOUTS
+        self._host_of: tuple[str, str] = ("", "")
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The bounds of every request; may be replaced (tests shorten them)."""
+        return self._timeouts
+
+    @timeouts.setter
+    def timeouts(self, timeouts: Timeouts) -> None:
+        self._timeouts = timeouts
+        self._timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.read_idle)
+        self._watch_timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.watch_idle)
+
+    @property
+    def host(self) -> str:
+        """The ``host[:port]`` of the server URL (the ``host`` label of the metrics)."""
+        url, host = self._host_of
+        if not url:
+            return self._host_for(str(self.api_client.configuration.host))
+        return host
+
+    def _host_for(self, url: str) -> str:
+        cached_url, host = self._host_of
+        if cached_url != url:
+            host = urlsplit(url).netloc or "none"
+            self._host_of = (url, host)
+        return host
 
     def auth_headers(self) -> dict[str, str]:
         """The configuration's credential headers, asked for at most once per interval."""
@@ -151,23 +318,64 @@ class Transport:
         query: Sequence[tuple[str, str]] = (),
         body: bytes | None = None,
         content_type: str | None = None,
+        *,
+        deadline: float | None = None,
+        watch: bool = False,
     ) -> urllib3.BaseHTTPResponse:
         """Send one request; return the unread response of a 2xx answer.
 
+        ``deadline`` (``time.monotonic()`` clock) bounds the request together with the
+        caller's ``request_deadline``; the earlier one wins, and ``DeadlineExceededError``
+        is raised when it passes. ``watch`` selects the watch idle bound for the reads.
         A non-2xx answer raises ``StatusError``; urllib3 and socket errors propagate
-        for the caller to map (``jobctl.client.real.map_exception``).
+        for the caller to map (``jobctl.client.real.map_exception``). Every attempt
+        counts in ``rest_client_requests_total``.
         """
-        cfg = self.api_client.configuration
-        url = f"{cfg.host}{path}"
+        base = str(self.api_client.configuration.host)
+        url = f"{base}{path}"
         if query:
             url = f"{url}?{urlencode(query)}"
-        resp: urllib3.BaseHTTPResponse = self.api_client.rest_client.pool_manager.request(
-            method,
-            url,
-            body=body,
-            headers=self.headers(content_type if body is not None else None),
-            preload_content=False,
-        )
-        if 200 <= resp.status <= 299:
-            return resp
-        raise status_error_from_response(resp.status, read_body(resp), resp.headers)
+        deadline = earliest(deadline, current_deadline())
+        idle = self.timeouts.watch_idle if watch else self.timeouts.read_idle
+        headers = self.headers(content_type if body is not None else None)
+        host = self._host_for(base)
+        pool = self.api_client.rest_client.pool_manager
+        resends = 0
+        while True:
+            timeout = self._watch_timeout if watch else self._timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DeadlineExceededError(f"{method} {path}: deadline exceeded")
+                timeout = urllib3.Timeout(
+                    connect=min(self.timeouts.connect, left), read=min(idle, left)
+                )
+            try:
+                resp: urllib3.BaseHTTPResponse = pool.request(
+                    method,
+                    url,
+                    body=body,
+                    headers=headers,
+                    preload_content=False,
+                    timeout=timeout,
+                    retries=_NO_RETRIES,
+                    redirect=False,
+                )
+            except (urllib3.exceptions.HTTPError, OSError) as err:
+                metrics.observe_request_result(metrics.ERROR_CODE, method, host)
+                if deadline_error(err, deadline):
+                    raise DeadlineExceededError(f"{method} {path}: deadline exceeded") from err
+                if (
+                    isinstance(err, urllib3.exceptions.ProtocolError)
+                    and method in _RESEND_METHODS
+                    and resends < _MAX_RESENDS
+                ):
+                    resends += 1
+                    continue
+                raise
+            metrics.observe_request_result(str(resp.status), method, host)
+            if 200 <= resp.status <= 299:
+                return resp
+            raise status_error_from_response(
+                resp.status, read_body(resp, deadline, idle), resp.headers
+            )

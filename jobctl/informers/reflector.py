@@ -17,18 +17,27 @@ Python shapes of Go mechanisms:
 - Go returns errors; here ``list_and_watch`` raises. ``run`` hands what it catches to the
   watch error handler, as upstream does.
 
-Omitted: the watch-list (streaming list) mode. Upstream enables it with the
-``WatchListClient`` gate; this port always takes the plain list path, as upstream does
-when the gate is off. Also omitted: Table/unstructured GVK checks (jobctl only handles
-typed models) and the reflector metrics.
+Watch-list (streaming list): with client-go's ``WatchListClient`` gate on (the default
+since 1.35) and a list-watcher that does not declare itself unable to stream, the
+reflector first opens a watch with ``sendInitialEvents=true`` and
+``resourceVersionMatch=NotOlderThan``, collects the synthetic ADDED events in a
+temporary store until the ``k8s.io/initial-events-end`` bookmark, replaces its store
+with them in one ``replace`` and keeps reading the same stream. When the server refuses
+(any error but a retriable one), it falls back to LIST + WATCH.
+
+Omitted: Table/unstructured GVK checks (jobctl only handles typed models), the
+reflector metrics, and the watch-list data consistency detector (upstream runs it only
+when KUBE_WATCHLIST_INCONSISTENCY_DETECTOR is set in tests).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import logging
 import math
+import queue
 import random
 import sys
 import threading
@@ -54,14 +63,24 @@ from jobctl.client.interface import (
     MODIFIED,
     ListOptions,
     ObjectList,
+    WatchEvent,
     WatchInterface,
 )
 from jobctl.informers.index import NAMESPACE_INDEX, Indexer, meta_namespace_index_func
-from jobctl.informers.listwatch import ListerWatcher
-from jobctl.informers.store import accessor, meta_namespace_key_func, new_indexer
-from jobctl.k8s_libs.clock import Clock, RealClock
+from jobctl.informers.listwatch import ListerWatcher, does_client_not_support_watch_list_semantics
+from jobctl.informers.store import (
+    StoreOption,
+    accessor,
+    meta_namespace_key_func,
+    new_indexer,
+    new_store,
+    with_transformer,
+)
+from jobctl.k8s_libs import features, klog
+from jobctl.k8s_libs.clock import Clock, RealClock, Timer
 
 _log = logging.getLogger(__name__)
+_klog = klog.get_logger(__name__)
 
 DEFAULT_EXPECTED_TYPE_NAME = "<unspecified>"
 
@@ -82,6 +101,10 @@ DEFAULT_PAGE_SIZE = 500
 # metav1.CauseTypeResourceVersionTooLarge and metav1.InitialEventsAnnotationKey.
 CAUSE_TYPE_RESOURCE_VERSION_TOO_LARGE = "ResourceVersionTooLarge"
 INITIAL_EVENTS_ANNOTATION_KEY = "k8s.io/initial-events-end"
+# metav1.ResourceVersionMatchNotOlderThan.
+RESOURCE_VERSION_MATCH_NOT_OLDER_THAN = "NotOlderThan"
+# How often a watch-list stream still waiting for its end bookmark logs a warning.
+INITIAL_EVENTS_END_BOOKMARK_TICK_INTERVAL = 10.0
 
 
 # ---------------------------------------------------------------------------
@@ -558,6 +581,16 @@ def new_reflector_with_options(
         max_watch_timeout=max_watch_timeout,
         clock=clock,
     )
+    r._use_watch_list = features.DEFAULT_FEATURE_GATE.enabled(features.WATCH_LIST_CLIENT)
+    if r._use_watch_list and does_client_not_support_watch_list_semantics(lw):
+        _klog.v(2).info(
+            "The client used to build this informer/reflector doesn't support WatchList "
+            "semantics. The feature will be disabled. This is expected in unit tests but "
+            "not in production.",
+            "feature",
+            features.WATCH_LIST_CLIENT,
+        )
+        r._use_watch_list = False
     return r
 
 
@@ -642,6 +675,8 @@ class Reflector:
         # Private to the thread running list_and_watch: waits for backoff and the list.
         self._cond = threading.Condition()
         self._stop_notifier: EventNotifier | None = None
+        # Start with a watch-list stream instead of a LIST (set by the constructor).
+        self._use_watch_list = False
 
     def name(self) -> str:
         """Port of Reflector.Name (reflector.go)."""
@@ -684,19 +719,51 @@ class Reflector:
         _log.debug("Stopping reflector %s (type=%s)", self._name, self._type_description)
 
     def list_and_watch(self, stop: threading.Event) -> None:
-        """Port of ListAndWatch / ListAndWatchWithContext: list, then watch until it fails.
+        """Port of ListAndWatch / ListAndWatchWithContext (reflector.go): list, then watch.
 
-        Raises when the list fails (the watch was not even tried). Returns normally when
-        stopped, or when the watch ended in a way that calls for a fresh list.
+        With watch-list on, the initial state comes from a streaming watch first; if that
+        fails for any non-retriable reason, a paginated LIST is used instead. Raises when
+        the list fails (the watch was not even tried). Returns normally when stopped, or
+        when the watch ended in a way that calls for a fresh list.
 
         Go twin: Reflector.ListAndWatch (reflector.go).
         """
         notifier = self._notifier_for(stop)
-        _log.debug("Listing and watching %s from %s", self._type_description, self._name)
-        # Watch-list (streaming list) is not ported: always the plain list.
-        self._list(notifier)
-        _log.debug("Caches populated for %s from %s", self._type_description, self._name)
-        self._watch_with_resync(notifier, None)
+        _klog.v(3).info(
+            "Listing and watching", "type", self._type_description, "reflector", self._name
+        )
+        w: WatchInterface | None = None
+        fallback_to_list = not self._use_watch_list
+        try:
+            if self._use_watch_list:
+                err: BaseException | None = None
+                try:
+                    w = self._watch_list(notifier)
+                except Exception as e:
+                    err = e
+                if w is None and err is None:
+                    # Stopped.
+                    return
+                if err is not None:
+                    _klog.v(4).info(
+                        "Data couldn't be fetched in watchlist mode. Falling back to regular "
+                        "list. This is expected if watchlist is not supported or disabled in "
+                        "kube-apiserver.",
+                        "err",
+                        err,
+                    )
+                    fallback_to_list = True
+                    # Never hand a half-read stream to the watch.
+                    w = None
+            if fallback_to_list:
+                self._list(notifier)
+            _klog.v(2).info(
+                "Caches populated", "type", self._type_description, "reflector", self._name
+            )
+            self._watch_with_resync(notifier, w)
+        finally:
+            if w is not None:
+                w.stop()
 
     def _start_resync(self, cancel: _Cancel, resync_errc: _ErrorChannel) -> None:
         """Port of startResync (with resyncChan): every resync period, maybe resync.
@@ -948,6 +1015,109 @@ class Reflector:
             raise ListError(f"unable to sync list result: {e}") from e
         self._set_last_sync_resource_version(resource_version)
 
+    def _watch_list(self, stop: EventNotifier) -> WatchInterface | None:
+        """Port of Reflector.watchList (reflector.go): fill the store from a streaming watch.
+
+        Opens watches with ``sendInitialEvents=true`` until one delivers the
+        initial-events-end bookmark, collecting its events in a temporary store; then
+        replaces the store with them at the bookmark's version and returns the still open
+        watch. Refused connections and 429s back off and retry; an expired or too large
+        version retries from the most recent one. Returns None when stopped; raises any
+        other error (the caller falls back to LIST).
+        """
+
+        def is_error_retriable_with_side_effects(err: BaseException) -> bool:
+            if is_watch_error_retriable(err):
+                _klog.v(2).info(
+                    "watch-list failed - backing off",
+                    "reflector",
+                    self._name,
+                    "type",
+                    self._type_description,
+                    "err",
+                    err,
+                )
+                wait_or_stop(self._clock, self._cond, stop, self._delay_handler())
+                return True
+            if is_expired_error(err) or is_too_large_resource_version_error(err):
+                # Retry from the most recent version (a consistent snapshot).
+                self._set_is_last_sync_resource_version_unavailable(True)
+                return True
+            return False
+
+        transformer = None
+        store_opts: list[StoreOption] = []
+        get_transformer = getattr(self._store, "transformer", None)
+        if get_transformer is not None and get_transformer() is not None:
+            transformer = get_transformer()
+            store_opts.append(with_transformer(transformer))
+
+        from jobctl.informers.controller import deletion_handling_meta_namespace_key_func
+
+        w: WatchInterface
+        resource_version = [""]
+        while True:
+            if stop.is_set():
+                return None
+            resource_version[0] = ""
+            last_known_rv = self._rewatch_resource_version()
+            temporary_store = new_store(deletion_handling_meta_namespace_key_func, *store_opts)
+            timeout_seconds = int(
+                self._min_watch_timeout
+                + random.random() * (self._max_watch_timeout - self._min_watch_timeout)
+            )
+            options = ListOptions(
+                resource_version=last_known_rv,
+                allow_watch_bookmarks=True,
+                send_initial_events=True,
+                resource_version_match=RESOURCE_VERSION_MATCH_NOT_OLDER_THAN,
+                timeout_seconds=timeout_seconds,
+            )
+            start = self._clock.now()
+            try:
+                w = _SharedResultWatch(self._lw.watch(options))
+            except Exception as err:
+                if is_error_retriable_with_side_effects(err):
+                    continue
+                raise
+
+            def set_rv(rv: str, event_received_besides_added: bool) -> None:
+                if event_received_besides_added:
+                    resource_version[0] = rv
+
+            try:
+                watch_list_bookmark_received = handle_list_watch(
+                    start,
+                    w,
+                    temporary_store,
+                    self._expected_type,
+                    self._name,
+                    self._type_description,
+                    set_rv,
+                    self._clock,
+                    _ErrorChannel(),
+                    stop,
+                )
+            except Exception as err:
+                # Stop and retry with a clean state.
+                w.stop()
+                if isinstance(err, _StopRequestedError):
+                    return None
+                if is_error_retriable_with_side_effects(err):
+                    continue
+                raise
+            if watch_list_bookmark_received:
+                break
+        # The initial state is complete: the initial-events-end bookmark confirmed it.
+        self._set_is_last_sync_resource_version_unavailable(False)
+        try:
+            self._store.replace(temporary_store.list(), resource_version[0])
+        except Exception as e:
+            w.stop()
+            raise ListError(f"unable to sync watch-list result: {e}") from e
+        self._set_last_sync_resource_version(resource_version[0])
+        return w
+
     def _sync_with(self, items: list[Any], resource_version: str) -> None:
         """Port of syncWith (reflector.go): replace the store's content with ``items``."""
         self._store.replace(items, resource_version)
@@ -1035,6 +1205,37 @@ def _pager_list(
         paginated = True
 
 
+def handle_list_watch(
+    start: datetime,
+    w: WatchInterface,
+    store: ReflectorStore,
+    expected_type: type | None,
+    name: str,
+    expected_type_name: str,
+    set_last_sync_resource_version: Callable[[str, bool], None],
+    clock: Clock,
+    err_ch: _ErrorChannel,
+    stop: EventNotifier,
+) -> bool:
+    """Port of handleListWatch (reflector.go): consume a watch-list stream up to its end bookmark.
+
+    Returns whether the bookmark came; then the watch is left open for what follows.
+    """
+    return handle_any_watch(
+        start,
+        w,
+        store,
+        expected_type,
+        name,
+        expected_type_name,
+        set_last_sync_resource_version,
+        True,
+        clock,
+        err_ch,
+        stop,
+    )
+
+
 def handle_watch(
     start: datetime,
     w: WatchInterface,
@@ -1092,6 +1293,9 @@ def handle_any_watch(
     watch_list_bookmark_received = False
     event_received_besides_added = False
     event_count = 0
+    initial_events_end_bookmark_warning_ticker = new_initial_events_end_bookmark_ticker(
+        name, clock, start, exit_on_watch_list_bookmark_received
+    )
     stop_watcher = True
     stop_watch = _Once(w.stop)
     stop_event = stop.event
@@ -1173,7 +1377,18 @@ def handle_any_watch(
             event_count += 1
             if exit_on_watch_list_bookmark_received and watch_list_bookmark_received:
                 stop_watcher = False
+                _klog.v(4).info(
+                    "Exiting watch because received the bookmark that marks the end of "
+                    "initial events stream",
+                    "reflector",
+                    name,
+                    "totalItems",
+                    event_count,
+                    "duration",
+                    clock.since(start),
+                )
                 return watch_list_bookmark_received
+            initial_events_end_bookmark_warning_ticker.observe_last_event_time_stamp(clock.now())
         # The stream ended: closed by the server, or stopped by us for one of these.
         if stop_event.is_set():
             raise _StopRequestedError()
@@ -1190,6 +1405,7 @@ def handle_any_watch(
         )
         return watch_list_bookmark_received
     finally:
+        initial_events_end_bookmark_warning_ticker.stop()
         stop.unregister(token)
         err_ch.detach()
         if stop_watcher:
@@ -1267,3 +1483,147 @@ def is_watch_error_retriable(err: BaseException | None) -> bool:
             if isinstance(nested, BaseException):
                 pending.append(nested)
     return False
+
+
+class InitialEventsEndBookmarkTicker:
+    """Port of initialEventsEndBookmarkTicker (reflector.go): warns while a watch-list stream
+    has not yet sent the bookmark that ends its initial events.
+
+    Go selects on the ticker's channel in the watch loop; here the ticks are clock
+    timers whose callback logs the warning (``on_tick``) and also queues the tick on
+    ``c()`` (buffer of one, like Go's ticker channel) for tests. A noop ticker (never
+    ticks) is returned when no warning was asked for.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        clock: Clock | None,
+        watch_start: datetime,
+        tick_interval: float,
+    ) -> None:
+        self._name = name
+        self._clock = clock
+        self._watch_start = watch_start
+        self._tick_interval = tick_interval
+        self._last_event_observe_time: datetime | None = None
+        self._ticks: queue.Queue[datetime] = queue.Queue(maxsize=1)
+        self._lock = threading.Lock()
+        self._timer: Timer | None = None
+        self._stopped = False
+        self.on_tick: Callable[[], None] | None = None
+        if clock is not None:
+            self._timer = clock.after_func(tick_interval, self._tick)
+
+    def _tick(self) -> None:
+        clock = self._clock
+        assert clock is not None
+        with self._lock:
+            if self._stopped:
+                return
+            with contextlib.suppress(queue.Full):
+                self._ticks.put_nowait(clock.now())
+            self._timer = clock.after_func(self._tick_interval, self._tick)
+        on_tick = self.on_tick
+        if on_tick is not None:
+            on_tick()
+
+    def c(self) -> queue.Queue[datetime]:
+        """Port of Ticker.C: the ticks (never filled for a noop ticker)."""
+        return self._ticks
+
+    def stop(self) -> None:
+        """Port of Ticker.Stop."""
+        with self._lock:
+            self._stopped = True
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.stop()
+
+    def observe_last_event_time_stamp(self, last_event_observe_time: datetime) -> None:
+        """Port of observeLastEventTimeStamp (reflector.go)."""
+        self._last_event_observe_time = last_event_observe_time
+
+    def warn_if_expired(self) -> None:
+        """Port of warnIfExpired (reflector.go)."""
+        err = self.produce_warning_if_expired()
+        if err is not None:
+            _klog.info("Warning: event bookmark expired", "err", err)
+
+    def produce_warning_if_expired(self) -> Exception | None:
+        """Port of produceWarningIfExpired (reflector.go): the warning due, if any."""
+        clock = self._clock
+        if clock is None:
+            return None
+        last = self._last_event_observe_time
+        if last is None:
+            return Exception(
+                f"{self._name}: awaiting required bookmark event for initial events stream, "
+                f"no events received for {_go_duration(clock.since(self._watch_start))}"
+            )
+        elapsed = (clock.now() - last).total_seconds()
+        if elapsed < self._tick_interval:
+            return None
+        return Exception(
+            f"{self._name}: hasn't received required bookmark event marking the end of "
+            f"initial events stream, received last event {_go_duration(elapsed)} ago"
+        )
+
+
+def new_initial_events_end_bookmark_ticker(
+    name: str, clock: Clock, watch_start: datetime, exit_on_watch_list_bookmark_received: bool
+) -> InitialEventsEndBookmarkTicker:
+    """Port of newInitialEventsEndBookmarkTicker (reflector.go): 10 s warnings, or none."""
+    return new_initial_events_end_bookmark_ticker_internal(
+        name,
+        clock,
+        watch_start,
+        INITIAL_EVENTS_END_BOOKMARK_TICK_INTERVAL,
+        exit_on_watch_list_bookmark_received,
+    )
+
+
+def new_initial_events_end_bookmark_ticker_internal(
+    name: str,
+    clock: Clock,
+    watch_start: datetime,
+    tick_interval: float,
+    exit_on_watch_list_bookmark_received: bool,
+) -> InitialEventsEndBookmarkTicker:
+    """Port of newInitialEventsEndBookmarkTickerInternal (reflector.go)."""
+    if not exit_on_watch_list_bookmark_received:
+        return InitialEventsEndBookmarkTicker(name, None, watch_start, tick_interval)
+    ticker = InitialEventsEndBookmarkTicker(name, clock, watch_start, tick_interval)
+    ticker.on_tick = ticker.warn_if_expired
+    return ticker
+
+
+def _go_duration(seconds: float) -> str:
+    """Whole and fractional seconds the way Go prints a time.Duration ("1s", "1.5s")."""
+    text = f"{seconds:.9f}".rstrip("0").rstrip(".")
+    return f"{text}s"
+
+
+class _SharedResultWatch:
+    """A watch read through one iterator however often it is iterated.
+
+    Go's ResultChan returns the same channel on every call, so the watch-list stream
+    that watchList hands to watch resumes right after the initial-events bookmark.
+    A Python watch's ``__iter__`` may start a new generator (or, for a streamed
+    response, refuse a second reader); this wrapper keeps the first one.
+    """
+
+    def __init__(self, w: WatchInterface) -> None:
+        self._w = w
+        self._events: Iterator[WatchEvent] | None = None
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        """Stop the wrapped watch."""
+        self._w.stop()
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        with self._lock:
+            if self._events is None:
+                self._events = iter(self._w)
+            return self._events

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,10 +49,11 @@ from jobctl.informers.reflector import (
 )
 from jobctl.informers.store import Store, new_indexer
 from jobctl.informers.synctrack import SingleFileTracker
-from jobctl.k8s_libs import features
+from jobctl.k8s_libs import features, klog
 from jobctl.k8s_libs.clock import Clock, RealClock
 
 _log = logging.getLogger(__name__)
+_klog = klog.get_logger(__name__)
 
 
 class DoneChecker(Protocol):
@@ -900,13 +902,16 @@ class ProcessorListener:
     def run(self) -> None:
         """Port of processorListener.run (with pop): deliver buffered notifications in order.
 
-        A handler exception is logged; the next delivery then waits one second first,
-        as upstream does after a crash.
+        A handler exception (Go's panic recovered by HandleCrash) is logged with the
+        handler's name and the next notification is delivered at once: unlike
+        upstream, which sleeps one second after a crash, nothing else waits on one bad
+        object. An initial-list add whose handler raised still counts as delivered for
+        the registration's ``has_synced`` (upstream's tracker would never finish), so
+        one bad object cannot block a controller's cache sync forever.
 
         Go twin: processorListener.run (shared_informer.go).
         """
         try:
-            sleep_after_crash = False
             handler = self._handler
             tracker = self._sync_tracker
             cond = self._cond
@@ -923,26 +928,37 @@ class ProcessorListener:
                     if self._closed:
                         return
                     backlog -= 1
-                    if sleep_after_crash:
-                        self._clock.sleep(1.0)
-                    sleep_after_crash = True
                     start = time.monotonic() if backlog > INITIAL_BUFFER_SIZE else 0.0
+                    cls = type(notification)
                     try:
-                        cls = type(notification)
                         if cls is _UpdateNotification:
                             handler.on_update(notification.old_obj, notification.new_obj)
                         elif cls is _AddNotification:
-                            handler.on_add(notification.new_obj, notification.is_in_initial_list)
-                            if notification.is_in_initial_list:
-                                tracker.finished()
+                            try:
+                                handler.on_add(
+                                    notification.new_obj, notification.is_in_initial_list
+                                )
+                            finally:
+                                if notification.is_in_initial_list:
+                                    tracker.finished()
                         elif cls is _DeleteNotification:
                             handler.on_delete(notification.old_obj)
                         else:
-                            _log.error("unrecognized notification %s", cls.__name__)
-                    except Exception:
-                        _log.exception("Observed an exception in handler %s", self._handler_name)
+                            _klog.error(
+                                None, "unrecognized notification", "notificationType", cls.__name__
+                            )
+                    except Exception as err:
+                        _klog.error(
+                            err,
+                            "Observed a panic",
+                            "handler",
+                            self._handler_name,
+                            "notificationType",
+                            cls.__name__,
+                            "stacktrace",
+                            "".join(traceback.format_exception(err)).rstrip(),
+                        )
                         continue
-                    sleep_after_crash = False
                     if start and time.monotonic() - start > 0.1:
                         _log.info(
                             "processorListener handler %s took %.3fs (pendingNotifications=%d)",

@@ -424,7 +424,7 @@ class FakeWatcher:
 
     def __init__(self, transform: Callable[[Any], Any] | None = None) -> None:
         self._cond = threading.Condition()
-        self._queue: deque[WatchEvent] = deque()
+        self._queue: deque[WatchEvent | BaseException] = deque()
         self._stopped = False
         self._transform = transform
 
@@ -459,6 +459,15 @@ class FakeWatcher:
     def error(self, obj: Any) -> None:
         self.action(ERROR, obj)
 
+    def fail(self, err: BaseException) -> None:
+        """Not in Go: after the events queued so far, the stream raises ``err`` (a read or
+        decode failure of a real watch stream)."""
+        with self._cond:
+            if self._stopped:
+                return
+            self._queue.append(err)
+            self._cond.notify_all()
+
     def __iter__(self) -> Iterator[WatchEvent]:
         while True:
             with self._cond:
@@ -467,6 +476,8 @@ class FakeWatcher:
                 if self._stopped:
                     return
                 event = self._queue.popleft()
+            if isinstance(event, BaseException):
+                raise event
             if self._transform is not None and event.type in (ADDED, MODIFIED, DELETED):
                 event = WatchEvent(event.type, self._transform(event.object))
             yield event
@@ -521,6 +532,14 @@ class ObjectTracker:
                     if add_from_rv < versioned.resource_version:
                         watcher.add(versioned.obj.model_copy(deep=True))
             return watcher
+
+    def is_watch_list_semantics_unsupported(self) -> bool:
+        """Port of tracker.IsWatchListSemanticsUnSupported: always True.
+
+        Like client-go's tracker, watches ignore ``send_initial_events`` and never send
+        the initial-events-end bookmark, so reflectors over this fake LIST then WATCH.
+        """
+        return True
 
     def get(self, resource: str, ns: str, name: str) -> BaseModel:
         """Port of tracker.Get: a deep copy, or NotFound."""
@@ -1027,6 +1046,11 @@ class FakeClientset(Fake):
     def tracker(self) -> ObjectTracker:
         """Port of Clientset.Tracker."""
         return self._tracker
+
+    def is_watch_list_semantics_unsupported(self) -> bool:
+        """Port of Clientset.IsWatchListSemanticsUnSupported: always True, as upstream's
+        generated fake says, so informers built on it LIST then WATCH."""
+        return True
 
     def core_v1(self) -> FakeCoreV1:
         return self._core

@@ -10,7 +10,9 @@
   before the oldest recorded change replays every change instead of failing as expired.
 - ``ScriptedListWatch``: a ListerWatcher whose list results (or errors) and watch streams
   (or errors) are queued by the test, recording the options of every call. It plays the
-  role of the ad-hoc ``testLW`` fakes of reflector_test.go.
+  role of the ad-hoc ``testLW`` fakes of reflector_test.go, which upstream wraps with
+  ``toListWatcherWithUnSupportedWatchListSemantics`` where a test expects LIST + WATCH:
+  it declares watch-list unsupported unless built with ``watch_list_supported=True``.
 - ``ClockStepper``: advances a ``FakeClock`` whenever some thread waits on it (the Go
   tests' stepping goroutines), and ``wait_until``, a bounded wait for a condition.
 
@@ -48,7 +50,7 @@ class FakeWatcher:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._events: deque[WatchEvent] = deque()
+        self._events: deque[WatchEvent | BaseException] = deque()
         self._stopped = False
         self.stop_calls = 0
 
@@ -71,7 +73,10 @@ class FakeWatcher:
             self._events.clear()
 
     def __iter__(self) -> Iterator[WatchEvent]:
-        """Port of ResultChan: yield events until stopped and drained."""
+        """Port of ResultChan: yield events until stopped and drained.
+
+        A queued exception (see ``fail``) is raised instead, ending the iteration.
+        """
         while True:
             with self._cond:
                 while not self._events and not self._stopped:
@@ -82,7 +87,18 @@ class FakeWatcher:
                         self._cond.notify_all()
                 else:
                     return
+            if isinstance(event, BaseException):
+                raise event
             yield event
+
+    def fail(self, err: BaseException) -> None:
+        """Not in Go: after the events queued so far, the stream raises ``err`` (a read or
+        decode failure of a real watch stream)."""
+        with self._cond:
+            if self._stopped:
+                return
+            self._events.append(err)
+            self._cond.notify_all()
 
     def add(self, obj: Any) -> None:
         """Port of FakeWatcher.Add: send an ADDED event."""
@@ -266,7 +282,8 @@ class ScriptedListWatch:
     is kept in ``watchers``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, watch_list_supported: bool = False) -> None:
+        self._watch_list_supported = watch_list_supported
         self._cond = threading.Condition()
         self._lists: deque[ObjectList[Any] | BaseException] = deque()
         self._last_list: ObjectList[Any] | BaseException = ObjectList(items=[])
@@ -274,6 +291,10 @@ class ScriptedListWatch:
         self.list_calls: list[ListOptions] = []
         self.watch_calls: list[ListOptions] = []
         self.watchers: list[FakeWatcher] = []
+
+    def is_watch_list_semantics_unsupported(self) -> bool:
+        """Port of IsWatchListSemanticsUnSupported: whether the reflector must LIST."""
+        return not self._watch_list_supported
 
     def add_list_result(self, result: ObjectList[Any] | BaseException) -> None:
         """Queue the answer of a future list call."""

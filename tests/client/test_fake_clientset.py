@@ -616,3 +616,60 @@ def test_fake_clientset_implements_interface() -> None:
     cs: Interface = FakeClientset()
     lease = cs.coordination_v1().leases("kube-system")
     assert lease.list().items == []
+
+
+def test_watch_list_semantics_unsupported_like_client_go() -> None:
+    """client-go's generated fake Clientset and its tracker answer
+    IsWatchListSemanticsUnSupported() with true, so reflectors over them LIST + WATCH."""
+    cs = FakeClientset(new_pod("a", "ns"))
+    assert cs.is_watch_list_semantics_unsupported()
+    assert cs.tracker().is_watch_list_semantics_unsupported()
+
+
+def test_watch_ignores_send_initial_events_like_client_go() -> None:
+    """tracker.Watch ignores sendInitialEvents: existing objects come as ADDED events
+    (options were given), and no initial-events-end bookmark follows."""
+    cs = FakeClientset(new_pod("a", "ns"), new_pod("b", "ns"))
+    w = (
+        cs.core_v1()
+        .pods("ns")
+        .watch(
+            ListOptions(
+                send_initial_events=True,
+                resource_version_match="NotOlderThan",
+                allow_watch_bookmarks=True,
+            )
+        )
+    )
+    events = iter(w)
+    first, second = next_event(events), next_event(events)
+    assert {(first.type, name_of(first.object)), (second.type, name_of(second.object))} == {
+        (ADDED, "a"),
+        (ADDED, "b"),
+    }
+    cs.core_v1().pods("ns").create(new_pod("c", "ns"))
+    third = next_event(events)
+    # The next event is the live change, not a bookmark.
+    assert (third.type, name_of(third.object)) == (ADDED, "c")
+    w.stop()
+
+
+def test_informer_over_fake_clientset_lists_then_watches() -> None:
+    """With the WatchListClient gate on, an informer built on the fake still LISTs."""
+    from jobctl.informers.factory import new_shared_informer_factory
+
+    cs = FakeClientset(new_pod("a", "ns"))
+    factory = new_shared_informer_factory(cs, 0)
+    informer = factory.core().v1().pods().informer()
+    stop = threading.Event()
+    factory.start(stop)
+    try:
+        assert factory.wait_for_cache_sync(stop)
+        verbs = [(a.verb, a.list_options) for a in cs.actions() if a.resource == "pods"]
+        assert [v for v, _ in verbs] == ["list", "watch"]
+        watch_options = verbs[1][1]
+        assert watch_options is not None and watch_options.send_initial_events is None
+        assert informer.get_store().list_keys() == ["ns/a"]
+    finally:
+        stop.set()
+        factory.shutdown()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,16 +139,12 @@ def test_decode_object_rejects_malformed() -> None:
         decode_object(k8s.V1Pod, raw)
 
 
-def test_decode_list_skips_malformed_items_and_applies_transform(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    bad = raw_pod("bad")
-    bad["status"]["containerStatuses"][0]["restartCount"] = "many"
+def test_decode_list_applies_transform_and_keeps_list_metadata() -> None:
     body = json.dumps(
         {
             "kind": "PodList",
             "metadata": {"resourceVersion": "100", "continue": "tok", "remainingItemCount": 3},
-            "items": [raw_pod("a"), bad, raw_pod("b")],
+            "items": [raw_pod("a"), raw_pod("b")],
         }
     ).encode()
     seen: list[str] = []
@@ -160,15 +155,13 @@ def test_decode_list_skips_malformed_items_and_applies_transform(
         seen.append(obj["metadata"]["name"])
         return drop_managed_fields(obj)
 
-    with caplog.at_level(logging.ERROR):
-        page = decode_list(k8s.V1Pod, body, transform)
+    page = decode_list(k8s.V1Pod, body, transform)
     assert [p.metadata.name for p in page.items if p.metadata] == ["a", "b"]
     assert all(p.metadata is not None and p.metadata.managed_fields is None for p in page.items)
-    assert seen == ["a", "bad", "b"]
+    assert seen == ["a", "b"]
     assert page.resource_version == "100"
     assert page.continue_ == "tok"
     assert page.remaining_item_count == 3
-    assert "bad" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -198,9 +191,9 @@ def test_decode_list_streams_items_like_json_loads(body: str) -> None:
     [
         (b"[]", DecodeError),
         (b"null", DecodeError),
-        (b"{", json.JSONDecodeError),
-        (b'{"items": [{"metadata": {}} {}]}', json.JSONDecodeError),
-        (b'{"items": []} trailing', json.JSONDecodeError),
+        (b"{", DecodeError),
+        (b'{"items": [{"metadata": {}} {}]}', DecodeError),
+        (b'{"items": []} trailing', DecodeError),
     ],
 )
 def test_decode_list_rejects_what_json_loads_rejects(body: bytes, error: type[Exception]) -> None:
@@ -302,20 +295,21 @@ def test_decode_watch_event_bookmark() -> None:
     assert event.object.spec is None
 
 
-def test_decode_watch_event_error_and_garbage(caplog: pytest.LogCaptureFixture) -> None:
+def test_decode_watch_event_error_and_garbage() -> None:
     status = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
     event = decode_watch_event(k8s.V1Pod, json.dumps({"type": "ERROR", "object": status}))
     assert event is not None and event.type == ERROR and event.object == status
     assert errors.is_resource_expired(errors.StatusError.from_status(event.object))
-    with caplog.at_level(logging.ERROR):
-        assert decode_watch_event(k8s.V1Pod, b"") is None
-        assert decode_watch_event(k8s.V1Pod, b"{not json") is None
-        assert decode_watch_event(k8s.V1Pod, json.dumps({"type": "WEIRD", "object": {}})) is None
-        malformed = raw_pod()
-        malformed["metadata"]["labels"] = ["not", "a", "map"]
-        line = json.dumps({"type": "ADDED", "object": malformed})
-        assert decode_watch_event(k8s.V1Pod, line) is None
-    assert "cannot be decoded" in caplog.text
+    assert decode_watch_event(k8s.V1Pod, b"") is None
+    assert decode_watch_event(k8s.V1Pod, b"  \n") is None
+    with pytest.raises(DecodeError, match="not a watch event"):
+        decode_watch_event(k8s.V1Pod, b"{not json")
+    with pytest.raises(DecodeError, match="got invalid watch event type: WEIRD"):
+        decode_watch_event(k8s.V1Pod, json.dumps({"type": "WEIRD", "object": {}}))
+    malformed = raw_pod()
+    malformed["metadata"]["labels"] = ["not", "a", "map"]
+    with pytest.raises(DecodeError, match="unable to decode watch event: ns/pod-a"):
+        decode_watch_event(k8s.V1Pod, json.dumps({"type": "ADDED", "object": malformed}))
 
 
 def test_iter_lines_splits_across_chunks() -> None:

@@ -1,9 +1,11 @@
 """Ported tests: client-go tools/cache/reflector_test.go, plus checks of the retry rules.
 
+Watch-list cases (the "UseWatchList enabled" case of TestReflectorListAndWatch,
+TestReflectorRespectStoreTransformer, reflector_watchlist_test.go) live in
+test_reflector_watchlist.py. Tests that upstream wraps with
+toListWatcherWithUnSupportedWatchListSemantics use ``_no_watch_list`` here.
+
 Skipped upstream cases:
-- the "UseWatchList enabled" case of TestReflectorListAndWatch,
-  TestReflectorRespectStoreTransformer and reflector_watchlist_test.go: watch-list
-  (streaming list) is not ported.
 - TestReflectorResyncChan and BenchmarkReflectorResyncChanMany: they exercise Go's timer
   channel; resync timing is covered by test_reflector_resync.
 - TestReflectorListExtract's finalizer/GC half: Go-runtime specific (the listing half is
@@ -47,7 +49,7 @@ from jobctl.client.interface import (
 )
 from jobctl.informers import reflector as reflector_mod
 from jobctl.informers.fifo import FIFO, new_fifo
-from jobctl.informers.listwatch import ListWatch
+from jobctl.informers.listwatch import ListWatch, ListWatcherWithWatchListSemanticsWrapper
 from jobctl.informers.reflector import (
     DEFAULT_EXPECTED_TYPE_NAME,
     Backoff,
@@ -144,6 +146,12 @@ def _reflector(
     )
 
 
+def _no_watch_list(lw: ListWatch) -> ListWatcherWithWatchListSemanticsWrapper:
+    """Port of toListWatcherWithUnSupportedWatchListSemantics: a ListWatch the reflector
+    must LIST from, as the upstream test wraps it."""
+    return ListWatcherWithWatchListSemanticsWrapper(lw, True)
+
+
 class _FakeDelayFunc:
     """Port of fakeDelayFunc: counts backoff requests and never waits."""
 
@@ -175,8 +183,10 @@ def test_run_until() -> None:
     r = new_reflector(lw, V1Pod, store, 0)
     stop = threading.Event()
     runner = _Runner(lambda: r.run(stop))
+    # Go's unbuffered fake watch returns from Add once the reflector took the event
+    # (with the WatchListClient gate on, into its watch-list temporary store).
     fw.add(_pod("bar"))
-    assert wait_until(lambda: store.get_by_key("bar")[1])
+    assert fw.wait_until_drained()
     stop.set()
     runner.join()
     assert fw.is_stopped(), "watch channel left open after stopping the watch"
@@ -450,7 +460,9 @@ def _list_and_watch_with_errors_case(
         result: ObjectList[Any] = item["list"]
         return result
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=watch_func), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)), V1Pod, s, 0
+    )
     holder.append(r)
     if "list_err" in item:
         with pytest.raises(ListError) as list_exc:
@@ -656,7 +668,9 @@ def test_reflector_resync() -> None:
             raise rerr
 
     fake_clock = FakeClock()
-    lw = ListWatch(list_func=lambda o: _pod_list("0"), watch_func=lambda o: FakeWatcher())
+    lw = _no_watch_list(
+        ListWatch(list_func=lambda o: _pod_list("0"), watch_func=lambda o: FakeWatcher())
+    )
     r = new_reflector_with_options(
         lw, V1Pod, _FakeCustomStore(resync), ReflectorOptions(resync_period=0.001, clock=fake_clock)
     )
@@ -693,7 +707,9 @@ def test_reflector_watch_list_page_size() -> None:
         cont, items = pages[options.continue_]
         return _pod_list("10", *items, continue_=cont)
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=_stop_on_watch(stop)), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=_stop_on_watch(stop))), V1Pod, s, 0
+    )
     # Paginate also the not consistent read at RV=10, in chunks of 4.
     r._set_last_sync_resource_version("10")
     r.watch_list_page_size = 4
@@ -710,7 +726,9 @@ def test_reflector_not_paginating_not_consistent_reads() -> None:
         assert options.limit == 0
         return _pod_list("10", *_pods(10))
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=_stop_on_watch(stop)), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=_stop_on_watch(stop))), V1Pod, s, 0
+    )
     r._set_last_sync_resource_version("10")
     r.list_and_watch(stop)
     assert len(s.list()) == 10
@@ -731,7 +749,9 @@ def test_reflector_paginating_non_consistent_reads_if_watch_cache_disabled() -> 
         stops[-1].set()
         return FakeWatcher()
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=watch_func), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)), V1Pod, s, 0
+    )
     # The initial list sets paginatedResult in the reflector.
     r.list_and_watch(stops[-1])
     assert len(s.list()) == 10
@@ -759,7 +779,9 @@ def test_reflector_resync_with_resource_version() -> None:
         stops[-1].set()
         return FakeWatcher()
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=watch_func), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)), V1Pod, s, 0
+    )
     r.list_and_watch(stops[-1])
     assert len(s.list()) == 4
     # The relist uses the last synced version (RV=10).
@@ -789,7 +811,9 @@ def test_reflector_expired_exact_resource_version() -> None:
         stops[-1].set()
         return FakeWatcher()
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=watch_func), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)), V1Pod, s, 0
+    )
     r.list_and_watch(stops[-1])
     assert len(s.list()) == 4
     # RV=10 is expired: the relist retries at once with RV="".
@@ -822,7 +846,9 @@ def test_reflector_full_list_if_expired() -> None:
         stops[-1].set()
         return FakeWatcher()
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=watch_func), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)), V1Pod, s, 0
+    )
     r.watch_list_page_size = 4
     r.list_and_watch(stops[-1])
     assert len(s.list()) == 4
@@ -870,7 +896,9 @@ def test_reflector_full_list_if_too_large() -> None:
         stops[-1].set()
         return FakeWatcher()
 
-    r = new_reflector(ListWatch(list_func=list_func, watch_func=watch_func), V1Pod, s, 0)
+    r = new_reflector(
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)), V1Pod, s, 0
+    )
     r.list_and_watch(stops[-1])
     # Relisting from a version the server has not reached yet recovers with RV="".
     for _ in range(3):
@@ -902,7 +930,7 @@ def test_watch_timeout(min_watch_timeout: float, expected_min_timeout_seconds: i
         stop.set()
         return FakeWatcher()
 
-    lw = ListWatch(list_func=lambda o: _pod_list("10"), watch_func=watch_func)
+    lw = _no_watch_list(ListWatch(list_func=lambda o: _pod_list("10"), watch_func=watch_func))
     r = new_reflector_with_options(
         lw,
         V1Pod,
@@ -947,7 +975,7 @@ def test_reflector_resource_version_update() -> None:
     s = _StoreWithRV()
     stop = threading.Event()
     fw = FakeWatcher()
-    lw = ListWatch(list_func=lambda o: _pod_list("10"), watch_func=lambda o: fw)
+    lw = _no_watch_list(ListWatch(list_func=lambda o: _pod_list("10"), watch_func=lambda o: fw))
     r = new_reflector(lw, V1Pod, s, 0)
     fw.action(ADDED, _pod("", "10"))
     fw.action(MODIFIED, _pod("", "20"))
@@ -1042,7 +1070,7 @@ def test_reflector_replaces_store_on_unsafe_delete() -> None:
 
     fake_clock = FakeClock()
     r = new_reflector_with_options(
-        ListWatch(list_func=list_func, watch_func=watch_func),
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=watch_func)),
         V1Pod,
         _FakeStore(),
         ReflectorOptions(clock=fake_clock),
@@ -1194,7 +1222,10 @@ def test_stop_during_list_returns_promptly() -> None:
 
     store = new_store(meta_namespace_key_func)
     r = new_reflector(
-        ListWatch(list_func=list_func, watch_func=lambda o: FakeWatcher()), V1Pod, store, 0
+        _no_watch_list(ListWatch(list_func=list_func, watch_func=lambda o: FakeWatcher())),
+        V1Pod,
+        store,
+        0,
     )
     r.list_and_watch(stop)
     release.set()
@@ -1267,3 +1298,31 @@ def test_pod_spec_untouched_by_reflector() -> None:
 
 def test_error_event_types() -> None:
     assert ERROR == "ERROR"
+
+
+def test_every_watch_asks_the_server_to_end_it_within_5_to_10_minutes() -> None:
+    """Each watch, the first and every rewatch after a clean close, carries its own
+    random timeoutSeconds in [minWatchTimeout, 2*minWatchTimeout] (reflector.go watch)."""
+    lw = ScriptedListWatch()
+    lw.add_list_result(_pod_list("10", _pod("a", "10", "ns")))
+    watchers = [lw.add_watch_result() for _ in range(6)]
+    r = new_reflector_with_options(
+        lw, V1Pod, new_store(meta_namespace_key_func), ReflectorOptions(clock=FakeClock())
+    )
+    stop = threading.Event()
+    runner = _Runner(lambda: r.run(stop))
+    try:
+        for i, w in enumerate(watchers[:5]):
+            assert lw.wait_for_watch_calls(i + 1)
+            assert w is not None
+            w.add(_pod("a", str(11 + i), "ns"))
+            w.stop()  # the server ends the watch (timeoutSeconds reached)
+        assert lw.wait_for_watch_calls(6)
+    finally:
+        stop.set()
+        runner.join()
+    timeouts = [o.timeout_seconds for o in lw.watch_calls]
+    assert all(t is not None and 5 * 60 <= t <= 10 * 60 for t in timeouts)
+    assert len(set(timeouts)) > 1, "every watch draws its own timeout"
+    assert [o.resource_version for o in lw.watch_calls] == ["10", "11", "12", "13", "14", "15"]
+    assert len(lw.list_calls) == 1

@@ -54,7 +54,7 @@ def test_manifest_is_accepted_by_the_api_server(
         assert out.kind == doc["kind"]
         assert out.metadata.name == doc["metadata"]["name"]
         if doc["kind"] == "Service":
-            assert [p.targetPort for p in out.spec.ports] == ["http"]
+            assert [p.targetPort for p in out.spec.ports] == ["https"]
         # Nothing was stored (dryRun=All); checked where the namespace is the test's own.
         resource = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
         if resource.namespaced:
