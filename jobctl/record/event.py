@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 from kubernetes.client import CoreV1Event, V1EventSource, V1ObjectMeta, V1ObjectReference
 
-from jobctl.client.deepcopy import deep_copy
 from jobctl.client.errors import (
     NAMESPACE_TERMINATING_CAUSE,
     RequestConstructionError,
@@ -41,6 +40,7 @@ from jobctl.record.events_cache import (
     EventAggregatorMessageFunc,
     EventCorrelator,
     EventSpamKeyFunc,
+    event_value_copy,
     new_event_correlator_with_options,
 )
 from jobctl.record.mux import (
@@ -263,8 +263,8 @@ class EventBroadcasterImpl:
 
         Go twin: eventBroadcasterImpl.recordToSink (event.go).
         """
-        # Other watchers see the same event object: work on a copy.
-        event = deep_copy(event)
+        # Other watchers see the same event object: work on a copy (Go: eventCopy := *event).
+        event = event_value_copy(event)
         try:
             result = correlator.event_correlate(event)
         except Exception:
@@ -324,6 +324,8 @@ class EventBroadcasterImpl:
         level = _level_for_verbosity(verbosity)
 
         def handle(e: CoreV1Event) -> None:
+            if not logger.isEnabledFor(level):
+                return  # klog's V(n) check: build no arguments for a line nobody sees
             ref = e.involved_object
             logger.log(
                 level,
@@ -471,7 +473,8 @@ class RecorderImpl:
             logger.error("Unsupported event type: %r", event_type)
             return
         event = self.make_event(ref, annotations, event_type, reason, message)
-        event.source = deep_copy(self.source)
+        # Go: event.Source = recorder.source (a struct of strings: a shallow copy is whole).
+        event.source = self.source.model_copy()
         event.reporting_instance = self.source.host or None
         event.reporting_component = self.source.component or None
         try:
@@ -522,7 +525,7 @@ class RecorderImpl:
                 namespace=namespace,
                 annotations=dict(annotations) if annotations else None,
             ),
-            involved_object=deep_copy(ref),
+            involved_object=ref.model_copy(),  # Go: *ref; only strings inside
             reason=reason,
             message=message,
             first_timestamp=t,

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from kubernetes.client import CoreV1Event, V1ObjectMeta
 
-from jobctl.client.deepcopy import deep_copy
 from jobctl.client.flowcontrol import (
     PassiveRateLimiter,
     new_token_bucket_passive_rate_limiter_with_clock,
@@ -52,6 +51,26 @@ EventSpamKeyFunc = Callable[[CoreV1Event], str]
 EventFilterFunc = Callable[[CoreV1Event], bool]
 EventAggregatorKeyFunc = Callable[[CoreV1Event], tuple[str, str]]
 EventAggregatorMessageFunc = Callable[[CoreV1Event], str]
+
+
+def event_value_copy(event: CoreV1Event) -> CoreV1Event:
+    """The Python twin of Go's ``eventCopy := *event`` (a copy of the Event struct).
+
+    Go copies the struct's value fields (ObjectMeta, InvolvedObject, Source and the
+    scalars) and shares what they point to (maps, slices, Series, Related). The same here:
+    the event, its metadata, its involved object and its source are new objects, the rest
+    is shared, so setting any field of the copy or of those three leaves ``event`` as it
+    was. Much cheaper than a deep copy, which the correlator does not need: it only sets
+    fields, as in Go.
+    """
+    copied = event.model_copy()
+    if event.metadata is not None:
+        copied.metadata = event.metadata.model_copy()
+    if event.involved_object is not None:
+        copied.involved_object = event.involved_object.model_copy()
+    if event.source is not None:
+        copied.source = event.source.model_copy()
+    return copied
 
 
 class _LRUCache:
@@ -275,12 +294,12 @@ class EventAggregator:
                 ),
                 count=1,
                 first_timestamp=now,
-                involved_object=deep_copy(new_event.involved_object),
+                involved_object=new_event.involved_object.model_copy(),
                 last_timestamp=now,
                 message=self._message_func(new_event),
                 type=new_event.type,
                 reason=new_event.reason,
-                source=deep_copy(new_event.source) if new_event.source else None,
+                source=new_event.source.model_copy() if new_event.source else None,
             )
             return event_copy, aggregate_key
 
@@ -356,7 +375,7 @@ class _EventLogger:
 
         Go twin: eventLogger.eventObserve (events_cache.go).
         """
-        event = deep_copy(new_event)
+        event = event_value_copy(new_event)
         patch: bytes | None = None
         with self._lock:
             last = self._last_event_observation_from_cache(key)
@@ -368,7 +387,7 @@ class _EventLogger:
                 event.first_timestamp = last.first_timestamp
                 event.count = last.count + 1
 
-                event_copy2 = deep_copy(event)
+                event_copy2 = event_value_copy(event)
                 event_copy2.count = 0
                 event_copy2.last_timestamp = _EPOCH
                 event_copy2.message = ""

@@ -39,13 +39,30 @@ class BroadcasterStoppedError(RuntimeError):
 
 
 class _Chan:
-    """A bounded, closable FIFO standing in for a buffered Go channel."""
+    """A bounded, closable FIFO standing in for a buffered Go channel.
+
+    Receivers and senders wait on two conditions over one lock and count themselves, and
+    a receiver already woken is not woken again: a burst of sends to a busy or just-woken
+    receiver costs one wake-up, not one per item (the hand-off the event recorder makes
+    for every event). A receiver that leaves items behind wakes the next waiting one.
+    """
 
     def __init__(self, capacity: int) -> None:
         self._capacity = max(capacity, 0)
         self._items: deque[Any] = deque()
         self._closed = False
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # senders: room, or closed/abandoned
+        self._not_empty = threading.Condition(lock)  # receivers: an item, or closed
+        self._senders_waiting = 0
+        self._receivers_waiting = 0
+        # Receivers notified but not yet running again (guarded by the lock).
+        self._receivers_woken = 0
+
+    def _wake_receiver(self) -> None:
+        if self._receivers_waiting > self._receivers_woken:
+            self._receivers_woken += 1
+            self._not_empty.notify()
 
     def send(self, item: Any, abandoned: Callable[[], bool] | None = None) -> bool:
         """Block until there is room; False if closed or ``abandoned()`` turns true."""
@@ -53,11 +70,15 @@ class _Chan:
             while len(self._items) >= max(self._capacity, 1) and not self._closed:
                 if abandoned is not None and abandoned():
                     return False
-                self._cond.wait()
+                self._senders_waiting += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._senders_waiting -= 1
             if self._closed:
                 return False
             self._items.append(item)
-            self._cond.notify_all()
+            self._wake_receiver()
             return True
 
     def try_send(self, item: Any) -> bool:
@@ -66,17 +87,26 @@ class _Chan:
             if self._closed or len(self._items) >= self._capacity:
                 return False
             self._items.append(item)
-            self._cond.notify_all()
+            self._wake_receiver()
             return True
 
     def recv(self) -> tuple[Any, bool]:
         """Block for the next item; ``(None, False)`` once closed and drained."""
         with self._cond:
             while not self._items and not self._closed:
-                self._cond.wait()
+                self._receivers_waiting += 1
+                try:
+                    self._not_empty.wait()
+                finally:
+                    self._receivers_waiting -= 1
+                    if self._receivers_woken > 0:
+                        self._receivers_woken -= 1
             if self._items:
                 item = self._items.popleft()
-                self._cond.notify_all()
+                if self._items:
+                    self._wake_receiver()
+                if self._senders_waiting:
+                    self._cond.notify()
                 return item, True
             return None, False
 
@@ -84,6 +114,7 @@ class _Chan:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+            self._not_empty.notify_all()
 
     def wake(self) -> None:
         """Wake blocked senders so they re-check their abandon condition."""

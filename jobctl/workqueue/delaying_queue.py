@@ -175,6 +175,12 @@ class DelayingType(Generic[T]):
         self._loop_waiting = False
         # How many times the loop has gone to wait; tests use it as a sync point.
         self._loop_waits = 0
+        # While the loop waits: the time it will wake by itself (head due or heartbeat).
+        self._loop_deadline: datetime | None = None
+        # The loop's pending entries (Go: waitingLoop's locals). Only the loop thread touches
+        # them, except that ``add_after`` may insert under ``_cond`` while the loop waits.
+        self._waiting_for_queue: WaitForPriorityQueue[T] = WaitForPriorityQueue()
+        self._waiting_entry_by_data: dict[T, WaitFor[T]] = {}
         self._metrics = metrics
         self._loop: threading.Thread | None = None
 
@@ -233,6 +239,12 @@ class DelayingType(Generic[T]):
         with self._cond:
             if self._stopped:
                 return
+            deadline = self._loop_deadline
+            if self._loop_waiting and deadline is not None and entry.ready_at >= deadline:
+                # Not due before the loop wakes anyway: do the loop's insert here instead
+                # of waking it (the same outcome as Go's hand-off, without a thread switch).
+                _insert(self._waiting_for_queue, self._waiting_entry_by_data, entry)
+                return
             self._waiting_for_add.append(entry)
             if self._loop_waiting:
                 self._loop_waiting = False
@@ -247,8 +259,8 @@ class DelayingType(Generic[T]):
         unexpected exception (logged), the loop resumes with nothing lost but the entry
         being handled when it was raised.
         """
-        waiting_for_queue: WaitForPriorityQueue[T] = WaitForPriorityQueue()
-        waiting_entry_by_data: dict[T, WaitFor[T]] = {}
+        waiting_for_queue = self._waiting_for_queue
+        waiting_entry_by_data = self._waiting_entry_by_data
         while True:
             try:
                 self._run_waiting_loop(waiting_for_queue, waiting_entry_by_data)
@@ -293,10 +305,12 @@ class DelayingType(Generic[T]):
                         head_wait = (waiting_for_queue.peek().ready_at - now).total_seconds()
                         timeout = min(timeout, head_wait)
                     self._loop_waiting = True
+                    self._loop_deadline = now + timedelta(seconds=max(timeout, 0.0))
                     self._loop_waits += 1
                     cond.notify_all()
                     clock.wait_on(cond, timeout)
                     self._loop_waiting = False
+                    self._loop_deadline = None
                     if self._stopped:
                         return
                 entries = list(handed_off)

@@ -344,3 +344,44 @@ def test_waiting_loop_survives_an_exception() -> None:
         assert q.get() == ("third", False)
     finally:
         q.shut_down()
+
+
+def test_add_after_past_the_loops_wake_up_does_not_wake_it() -> None:
+    """Not upstream: an entry due after the loop's own wake-up is queued without waking it
+    (no thread switch), and still comes out exactly when due, in order."""
+    fake_clock = _fake_clock()
+    q = new_delaying_queue_with_config(DelayingQueueConfig(clock=fake_clock))
+    try:
+        q.add_after("first", 1.0)
+        wait_for_waiting_queue_to_fill(q)
+        waits = q._loop_waits
+        q.add_after("later", 3.0)
+        q.add_after("first", 2.0)  # a later time for a known entry: dropped, as in Go
+        wait_for_waiting_queue_to_fill(q)
+        assert q._loop_waits == waits, "the loop was woken for entries due after its wake-up"
+        assert q.len() == 0
+
+        fake_clock.step(1.0)
+        wait_for_added(q, 1)
+        assert q.get() == ("first", False)
+        q.done("first")
+
+        fake_clock.step(1.5)
+        wait_for_waiting_queue_to_fill(q)
+        assert q.len() == 0, "the superseded time of 'first' or 'later' fired early"
+
+        fake_clock.step(0.5)
+        wait_for_added(q, 1)
+        assert q.get() == ("later", False)
+        q.done("later")
+
+        # An entry due before the loop's wake-up still wakes it at once.
+        q.add_after("far", 5.0)
+        wait_for_waiting_queue_to_fill(q)
+        q.add_after("near", 0.5)
+        fake_clock.step(0.5)
+        wait_for_added(q, 1)
+        assert q.get() == ("near", False)
+        q.done("near")
+    finally:
+        q.shut_down()
