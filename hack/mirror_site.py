@@ -352,11 +352,9 @@ def main() -> int:
     go = GoSource()
     missing = go.missing_root()
     if missing is not None:
-        if problem is not None:
-            print(f"mirror_site: {problem}", file=sys.stderr)
         print(
-            f"mirror_site: Go source not found at {missing}; run hack/build-control-plane.sh "
-            "(make control-plane) first",
+            f"mirror_site: Go source not found at {missing} "
+            f"({problem or 'go mod download did not bring it'})",
             file=sys.stderr,
         )
         return 1

@@ -160,11 +160,13 @@ def test_stale_rows_fail(tmp_path: Path) -> None:
 
 def test_verify_mirror_without_go_source_says_so_in_one_line(tmp_path: Path) -> None:
     script = Path(__file__).resolve().parents[2] / "hack" / "verify-mirror"
-    env = {**os.environ, "GOMODCACHE": str(tmp_path / "absent")}
+    # No Go toolchain on PATH: the pinned source can be neither found nor fetched.
+    env = {**os.environ, "GOMODCACHE": str(tmp_path / "absent"), "PATH": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("verify-mirror: Go source not found at ")
+    assert "(the Go toolchain (go) is not on PATH" in done.stderr
     assert done.stderr.count("\n") == 1
