@@ -74,6 +74,7 @@ from jobctl.client.transport import (
     Timeouts,
     Transport,
     deadline_error,
+    drop_idle_connections_of,
     earliest,
     is_timeout,
     read_body,
@@ -552,6 +553,7 @@ class StreamWatcher(Generic[M]):
                 if deadline_error(None, self._server_deadline):
                     yield _watch_error_event("the server did not end the watch in time")
                     return
+                drop_idle_connections_of(self._resp)
                 yield _watch_error_event(f"no data for {self._idle}s: {err}")
                 return
             if _is_probable_eof(err):

@@ -46,6 +46,7 @@ did, and never after a timeout.
 from __future__ import annotations
 
 import json
+import queue
 import socket
 import threading
 import time
@@ -179,6 +180,46 @@ def is_timeout(err: BaseException) -> bool:
     return isinstance(err, (urllib3.exceptions.TimeoutError, TimeoutError, socket.timeout))
 
 
+def drop_idle_connections(conn_pool: Any) -> int:
+    """Close every idle connection of ``conn_pool`` (an ``HTTPConnectionPool``); returns
+    how many were closed.
+
+    client-go sends every request over one HTTP/2 connection: when its health check finds
+    the connection silent, closing it ends every stream at once and the next request dials
+    afresh. Here each request has a connection of its own, and a path that went silent
+    (a lost NAT entry, a partition) leaves every pooled connection behind it dead but not
+    closed; each would cost the next request a whole idle bound. So the first connection
+    found silent takes its idle siblings with it.
+    """
+    idle = getattr(conn_pool, "pool", None)
+    if idle is None:
+        return 0
+    taken = 0
+    closed = 0
+    while True:
+        try:
+            conn = idle.get(block=False)
+        except queue.Empty:
+            break
+        taken += 1
+        if conn is not None:
+            conn.close()
+            closed += 1
+    for _ in range(taken):
+        try:
+            idle.put(None, block=False)
+        except queue.Full:
+            break
+    return closed
+
+
+def drop_idle_connections_of(resp: urllib3.BaseHTTPResponse) -> None:
+    """``drop_idle_connections`` for the pool ``resp`` was read from, if any."""
+    conn_pool = getattr(resp, "_pool", None)
+    if conn_pool is not None:
+        drop_idle_connections(conn_pool)
+
+
 def deadline_error(err: BaseException | None, deadline: float | None) -> bool:
     """Whether ``err`` (a timeout) came from ``deadline`` rather than an idle bound."""
     return (
@@ -201,7 +242,12 @@ def read_body(
     """
     try:
         if deadline is None:
-            return resp.data
+            try:
+                return resp.data
+            except (urllib3.exceptions.HTTPError, OSError) as err:
+                if is_timeout(err):
+                    drop_idle_connections_of(resp)
+                raise
         return _read_until(resp, deadline, idle)
     except BaseException:
         resp.close()
@@ -226,6 +272,8 @@ def _read_until(resp: urllib3.BaseHTTPResponse, deadline: float, idle: float) ->
                 raise DeadlineExceededError(
                     "deadline exceeded while reading the response body"
                 ) from err
+            if is_timeout(err):
+                drop_idle_connections_of(resp)
             raise
         if not chunk:
             return b"".join(parts)
@@ -313,6 +361,19 @@ class Transport:
             headers["Content-Type"] = content_type
         headers.update(self.auth_headers())
         return headers
+
+    def _drop_idle_connections(self, route: _DirectRoute | None, pool: Any) -> None:
+        """A request to this server went silent: close the idle connections to it."""
+        if route is not None:
+            drop_idle_connections(route.conn_pool)
+            return
+        pools = getattr(pool, "pools", None)
+        if pools is None:
+            return
+        for key in list(pools.keys()):
+            conn_pool = pools.get(key)
+            if conn_pool is not None:
+                drop_idle_connections(conn_pool)
 
     def _route(self, pool: Any, base: str) -> _DirectRoute | None:
         """The connection pool of ``base`` when ``pool`` is a plain ``PoolManager``."""
@@ -407,6 +468,8 @@ class Transport:
                 metrics.observe_request_result(metrics.ERROR_CODE, method, host)
                 if deadline_error(err, deadline):
                     raise DeadlineExceededError(f"{method} {path}: deadline exceeded") from err
+                if is_timeout(err):
+                    self._drop_idle_connections(route, pool)
                 if (
                     isinstance(err, urllib3.exceptions.ProtocolError)
                     and method in _RESEND_METHODS

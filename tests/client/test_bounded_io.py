@@ -360,3 +360,122 @@ def test_tls_handshake_with_a_server_that_never_answers_fails(silent: SilentServ
     assert isinstance(err, errors.APIConnectionError), err
     assert "timed out" in str(err).lower()
     assert silent.wait_closed_by_client()
+
+
+# --- a path that went silent takes its idle pooled connections with it ------------------
+
+
+class SeveringServer:
+    """Answers every request with an empty pod list, keeping connections alive, until
+    ``sever()``: from then on the connections it already has stay open but silent (as
+    behind a NAT that lost them), while new connections are answered."""
+
+    _BODY = b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}'
+
+    def __init__(self, hold_until_connections: int) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._cond = threading.Condition()
+        self._hold_until = hold_until_connections
+        self._severed: set[int] = set()
+        self.accepted: list[socket.socket] = []
+        self._done = threading.Event()
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    def sever(self) -> None:
+        with self._cond:
+            self._severed = {id(c) for c in self.accepted}
+
+    def _accept(self) -> None:
+        while not self._done.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._cond:
+                self.accepted.append(conn)
+                self._cond.notify_all()
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(HANG)
+        data = b""
+        with contextlib.suppress(OSError):
+            while not self._done.is_set():
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    _, _, data = data.partition(b"\r\n\r\n")
+                    with self._cond:
+                        # The first requests wait until they all have a connection, so
+                        # that the client's pool ends up holding several.
+                        self._cond.wait_for(
+                            lambda: len(self.accepted) >= self._hold_until, timeout=HANG
+                        )
+                        if id(conn) in self._severed:
+                            data = b""
+                            continue
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: %d\r\n\r\n%s" % (len(self._BODY), self._BODY)
+                    )
+
+    def close(self) -> None:
+        self._done.set()
+        self._listener.close()
+        for conn in self.accepted:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+        for t in self._threads:
+            t.join(HANG)
+
+
+def test_a_silent_connection_takes_its_idle_siblings_with_it() -> None:
+    """After one request times out on a connection that went silent, the next request
+    dials afresh instead of waiting out the idle bound again on a pooled sibling (as
+    client-go's single HTTP/2 connection, closed by its health check, takes every
+    stream with it)."""
+    server = SeveringServer(hold_until_connections=3)
+    try:
+        cs = _clientset(server.url)
+        pods = cs.core_v1().pods("ns")
+        threads = [threading.Thread(target=pods.list, args=(ListOptions(),)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(HANG)
+        assert len(server.accepted) == 3
+        server.sever()
+
+        first = run_bounded(lambda: pods.list(ListOptions()))
+        assert isinstance(first, Exception)
+        # Three requests at once, as the pod-write fan-out sends them: none may land on a
+        # silent sibling left in the pool.
+        results: list[Any] = []
+        lock = threading.Lock()
+
+        def one() -> None:
+            outcome = run_bounded(lambda: pods.list(ListOptions()))
+            with lock:
+                results.append(outcome)
+
+        burst = [threading.Thread(target=one) for _ in range(3)]
+        for t in burst:
+            t.start()
+        for t in burst:
+            t.join(2 * HANG)
+        assert len(results) == 3
+        failures = [r for r in results if isinstance(r, Exception)]
+        assert failures == []
+        assert all(r.items == [] for r in results)
+    finally:
+        server.close()
