@@ -61,7 +61,24 @@ class CoalescingHTTPConnection(_Coalescing, HTTPConnection):
 
 
 class CoalescingHTTPSConnection(_Coalescing, HTTPSConnection):
-    """urllib3's HTTPSConnection, one write per request with a bytes body."""
+    """urllib3's HTTPSConnection, one write per request with a bytes body, whose TLS
+    handshake waits at most ``tls_handshake_timeout`` seconds (client-go's
+    TLSHandshakeTimeout) however long the dial may take."""
+
+    def __init__(self, *args: Any, tls_handshake_timeout: float | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._tls_handshake_timeout = tls_handshake_timeout
+
+    def _new_conn(self) -> Any:
+        # The dialled socket still carries the dial's timeout; urllib3 handshakes over it
+        # and sets the read timeout only afterwards, so shortening it here bounds exactly
+        # the handshake.
+        sock = super()._new_conn()
+        bound = self._tls_handshake_timeout
+        current = sock.gettimeout()
+        if bound is not None and (current is None or current > bound):
+            sock.settimeout(bound)
+        return sock
 
 
 _REPLACEMENTS: dict[type, type] = {
@@ -70,9 +87,12 @@ _REPLACEMENTS: dict[type, type] = {
 }
 
 
-def install(conn_pool: HTTPConnectionPool) -> None:
+def install(conn_pool: HTTPConnectionPool, tls_handshake: float | None = None) -> None:
     """Make ``conn_pool`` open coalescing connections from now on, when it uses urllib3's
-    own connection classes (a pool given other classes is left alone)."""
+    own connection classes (a pool given other classes is left alone); HTTPS ones bound
+    their TLS handshake to ``tls_handshake`` seconds."""
     replacement = _REPLACEMENTS.get(conn_pool.ConnectionCls)
     if replacement is not None:
         conn_pool.ConnectionCls = replacement
+    if conn_pool.ConnectionCls is CoalescingHTTPSConnection:
+        conn_pool.conn_kw["tls_handshake_timeout"] = tls_handshake

@@ -126,8 +126,10 @@ AUTH_REFRESH_INTERVAL = 1.0
 class Timeouts:
     """The bounds of every request (seconds); tests shorten them."""
 
-    # client-go's dialer timeout (transport/cache.go); also each read of the TLS handshake.
+    # client-go's dialer timeout (transport/cache.go).
     connect: float = 30.0
+    # client-go's TLS handshake timeout (transport/cache.go), over the same socket.
+    tls_handshake: float = 10.0
     # Longest silence on a non-watch request: HTTP/2 read-idle 30 s + PING timeout 15 s.
     read_idle: float = 45.0
     # Longest silence on a watch. Reflector watches ask for bookmarks, which the API
@@ -386,7 +388,7 @@ class Transport:
             and pool.pools.get(route.key) is route.conn_pool
         ):
             return route
-        route = _direct_route(pool, base)
+        route = _direct_route(pool, base, self.timeouts.tls_handshake)
         self._direct = route
         return route
 
@@ -498,17 +500,18 @@ class _DirectRoute:
     prefix: str
 
 
-def _direct_route(pool: Any, base: str) -> _DirectRoute | None:
-    """The connection pool ``PoolManager.urlopen`` would choose for
-    ``base``, or None where the manager must stay in the path (a proxy, a stand-in, a
-    server URL with a query or fragment or without a scheme)."""
+def _direct_route(pool: Any, base: str, tls_handshake: float) -> _DirectRoute | None:
+    """The connection pool ``PoolManager.urlopen`` would choose for ``base`` (its
+    connections bound TLS handshakes to ``tls_handshake``), or None where the manager
+    must stay in the path (a proxy, a stand-in, a server URL with a query or fragment
+    or without a scheme)."""
     if type(pool) is not urllib3.PoolManager:
         return None
     u = parse_url(base)
     if u.scheme is None or not u.host or u.query is not None or u.fragment is not None:
         return None
     conn_pool = pool.connection_from_host(u.host, port=u.port, scheme=u.scheme)
-    connection.install(conn_pool)
+    connection.install(conn_pool, tls_handshake)
     # The container refuses iteration; keys() gives a copy.
     keys = pool.pools.keys()
     key = next((k for k in keys if pool.pools.get(k) is conn_pool), None)

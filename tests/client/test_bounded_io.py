@@ -362,6 +362,23 @@ def test_tls_handshake_with_a_server_that_never_answers_fails(silent: SilentServ
     assert silent.wait_closed_by_client()
 
 
+def test_tls_handshake_is_bounded_apart_from_the_dial(silent: SilentServer) -> None:
+    """A dial that may take 20 s does not let a silent TLS handshake take as long: the
+    handshake has its own bound (client-go: 10 s; shortened here)."""
+    cfg = k8s.Configuration(host=silent.url.replace("http://", "https://"))
+    cfg.verify_ssl = False
+    cs = new_for_config(cfg, qps=-1)
+    cs.transport.timeouts = Timeouts(
+        connect=HANG, tls_handshake=0.5, read_idle=HANG, watch_idle=HANG
+    )
+    started = time.monotonic()
+    err = run_bounded(lambda: cs.core_v1().pods("ns").get("p"))
+    assert isinstance(err, errors.APIConnectionError), err
+    assert "timed out" in str(err).lower()
+    assert time.monotonic() - started < HANG / 2
+    assert silent.wait_closed_by_client()
+
+
 # --- a path that went silent takes its idle pooled connections with it ------------------
 
 
