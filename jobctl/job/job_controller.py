@@ -818,7 +818,7 @@ class Controller:
             api.JOB_TRACKING_FINALIZER,
         )
         # Adoption adds the owner reference and the finalizer.
-        pods = cm.claim_pods(pods)
+        pods = cm.claim_pods_fast(pods)
         # The adopted pods get the finalizer here too, for the rest of the sync.
         job_uid = _uid(j)
         for i, p in enumerate(pods):

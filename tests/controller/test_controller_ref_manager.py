@@ -237,9 +237,16 @@ def _claim_cases() -> list[Any]:
     return cases
 
 
-@pytest.mark.parametrize("test", _claim_cases())
-def test_claim_pods(test: ClaimPodsCase) -> None:
-    claimed = test.manager.claim_pods(test.pods)
+@pytest.mark.parametrize("impl", ["plain", "fast"])
+@pytest.mark.parametrize(
+    "index", range(len(_claim_cases())), ids=[str(c.id) for c in _claim_cases()]
+)
+def test_claim_pods(index: int, impl: str) -> None:
+    """The upstream table through the Go-shaped ``claim_pods`` and its fast twin (each
+    run on a fresh case: the fake pod control records patches)."""
+    test: ClaimPodsCase = _claim_cases()[index].values[0]
+    claim = test.manager.claim_pods if impl == "plain" else test.manager.claim_pods_fast
+    claimed = claim(test.pods)
     assert claimed == test.claimed
     fake_pod_control = test.manager.pod_control
     assert isinstance(fake_pod_control, FakePodControl)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jobctl.controller.controller_ref_manager import PodControllerRefManager
 from jobctl.job import job_controller
 
 
@@ -17,6 +18,11 @@ def sync_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         )
         monkeypatch.setattr(
             job_controller, "count_ready_pods_fast", job_controller.count_ready_pods
+        )
+        monkeypatch.setattr(
+            PodControllerRefManager,
+            "claim_pods_fast",
+            PodControllerRefManager.claim_pods,
         )
         monkeypatch.setattr(
             job_controller.Controller,
