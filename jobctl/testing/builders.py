@@ -74,13 +74,13 @@ TEST_FINISHED_AT = ZERO_TIME + timedelta(seconds=1)
 NO_INDEX = "-"
 
 # apimachinery util/rand alphabet (no vowels, no ambiguous digits).
-_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _rng = random.Random()
 
 
 def rand_string(n: int) -> str:
     """Port of util/rand.String: ``n`` random characters of the apimachinery alphabet."""
-    return "".join(_rng.choice(_RAND_ALPHABET) for _ in range(n))
+    return "".join(_rng.choice(RAND_ALPHABET) for _ in range(n))
 
 
 def new_controller_ref(job: V1Job) -> V1OwnerReference:

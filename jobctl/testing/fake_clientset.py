@@ -64,6 +64,7 @@ from jobctl.client.interface import (
     WatchEvent,
 )
 from jobctl.k8s_libs import labels
+from jobctl.testing.builders import RAND_ALPHABET
 
 __all__ = [
     "Action",
@@ -570,7 +571,7 @@ class ObjectTracker:
                     "Required value: name or generateName is required",
                 )
             with self._lock:
-                suffix = "".join(self._rng.choice(_NAME_CHARS) for _ in range(5))
+                suffix = "".join(self._rng.choice(RAND_ALPHABET) for _ in range(5))
             meta.name = meta.generate_name + suffix
         if not meta.uid:
             meta.uid = str(uuid.uuid4())
@@ -672,9 +673,6 @@ class ObjectTracker:
         ]
         res.sort(key=lambda v: (_meta(v.obj).namespace or "", _meta(v.obj).name or ""))
         return res
-
-
-_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def _resource_for(obj: BaseModel) -> str:

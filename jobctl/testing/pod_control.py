@@ -32,12 +32,13 @@ from jobctl.controller.controller_utils import (
     PodControlInterface,
     get_pod_from_template,
 )
+from jobctl.k8s_libs.api import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING
+from jobctl.testing.builders import RAND_ALPHABET
 
 # apiserver's names.SimpleNameGenerator: at most 63 - 5 characters of prefix, then five
 # characters of the util/rand alphabet.
 _MAX_GENERATED_NAME_LENGTH = 58
 _RANDOM_LENGTH = 5
-_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def generate_name(base: str, rng: random.Random) -> str:
     """Port of SimpleNameGenerator.GenerateName with an injected random source."""
     if len(base) > _MAX_GENERATED_NAME_LENGTH:
         base = base[:_MAX_GENERATED_NAME_LENGTH]
-    return base + "".join(rng.choice(_RAND_ALPHABET) for _ in range(_RANDOM_LENGTH))
+    return base + "".join(rng.choice(RAND_ALPHABET) for _ in range(_RANDOM_LENGTH))
 
 
 class RecordingPodControl:
@@ -118,7 +119,7 @@ class RecordingPodControl:
             if not has_status_cause(err, NAMESPACE_TERMINATING_CAUSE):
                 self._event(
                     controller_object,
-                    "Warning",
+                    EVENT_TYPE_WARNING,
                     FAILED_CREATE_POD_REASON,
                     "Error creating: %v",
                     err,
@@ -133,7 +134,11 @@ class RecordingPodControl:
             name = generate_name(prefix, rng)
             self.created.append(CreatedPod(namespace, name, prefix, template))
         self._event(
-            controller_object, "Normal", SUCCESSFUL_CREATE_POD_REASON, "Created pod: %v", name
+            controller_object,
+            EVENT_TYPE_NORMAL,
+            SUCCESSFUL_CREATE_POD_REASON,
+            "Created pod: %v",
+            name,
         )
 
     def delete_pod(self, namespace: str, pod_id: str, obj: Any) -> None:
@@ -142,11 +147,13 @@ class RecordingPodControl:
             self.inner.delete_pod(namespace, pod_id, obj)
         except Exception as err:
             if not is_not_found(err):
-                self._event(obj, "Warning", FAILED_DELETE_POD_REASON, "Error deleting: %v", err)
+                self._event(
+                    obj, EVENT_TYPE_WARNING, FAILED_DELETE_POD_REASON, "Error deleting: %v", err
+                )
             raise
         with self.lock:
             self.deleted.append((namespace, pod_id))
-        self._event(obj, "Normal", SUCCESSFUL_DELETE_POD_REASON, "Deleted pod: %v", pod_id)
+        self._event(obj, EVENT_TYPE_NORMAL, SUCCESSFUL_DELETE_POD_REASON, "Deleted pod: %v", pod_id)
 
     def patch_pod(self, namespace: str, name: str, data: bytes) -> None:
         """``patch_pod`` of the wrapped control, remembering which pod it went to."""
