@@ -19,8 +19,8 @@ from jobctl.k8s_libs import labels
 
 _INDEXED = "Indexed"
 _NON_INDEXED = "NonIndexed"
-_MAX_INT32 = 2**31 - 1
-_MIN_INT32 = -(2**31)
+MAX_INT32 = 2**31 - 1
+MIN_INT32 = -(2**31)
 _MAX_INT64 = 2**63 - 1
 _MIN_INT64 = -(2**63)
 # validation.go's limits for Indexed Jobs.
@@ -65,7 +65,7 @@ def _ranges(spec: V1JobSpec, path: str) -> list[str]:
     errs: list[str] = []
     for attr, name in _INT32_FIELDS:
         value = getattr(spec, attr)
-        if value is not None and not _MIN_INT32 <= value <= _MAX_INT32:
+        if value is not None and not MIN_INT32 <= value <= MAX_INT32:
             errs.append(_invalid(f"{path}.{name}", value, "out of range for int32"))
     deadline = spec.active_deadline_seconds
     if deadline is not None and not _MIN_INT64 <= deadline <= _MAX_INT64:

@@ -48,7 +48,7 @@ import yaml
 from kubernetes.client import V1Job, V1LabelSelector, V1ObjectMeta, V1Pod
 from pydantic import ValidationError
 
-from jobctl.app.job_validation import validate_job_spec
+from jobctl.app.job_validation import MAX_INT32, validate_job_spec
 from jobctl.client.decode import DecodeError, decode_object
 from jobctl.client.deepcopy import deep_copy
 from jobctl.controller.controller_utils import get_controller_of
@@ -74,7 +74,6 @@ from jobctl.testing.pod_control import CreatedPod
 
 # The binary's default --controller-name (jobctl.app.options.DEFAULT_CONTROLLER_NAME).
 DEFAULT_CONTROLLER_NAME = "jobctl.dev/job-controller"
-_MAX_INT32 = 2**31 - 1
 _FINALIZER_REMOVAL = b"$deleteFromPrimitiveList/finalizers"
 # Namespace for the UIDs given to Jobs that have none in their file.
 _UID_NAMESPACE = uuid.UUID("6f1c3a3e-5d0b-4b8e-9a55-0c2a4c8f7d11")
@@ -231,7 +230,7 @@ def set_job_defaults(job: V1Job) -> None:
     if spec.parallelism is None:
         spec.parallelism = 1
     if spec.backoff_limit is None:
-        spec.backoff_limit = _MAX_INT32 if spec.backoff_limit_per_index is not None else 6
+        spec.backoff_limit = MAX_INT32 if spec.backoff_limit_per_index is not None else 6
     if spec.template.metadata is None:
         spec.template.metadata = V1ObjectMeta()
     if spec.template.metadata.labels and not meta.labels:
