@@ -32,7 +32,7 @@ from kubernetes.client import V1ObjectMeta, V1Pod
 from jobctl.client.errors import is_invalid, is_not_found
 from jobctl.controller.controller_utils import PodControlInterface, get_controller_of
 from jobctl.k8s_libs import klog
-from jobctl.k8s_libs.labels import Selector
+from jobctl.k8s_libs.labels import InternalSelector, Selector
 
 log = klog.get_logger(__name__)
 
@@ -67,6 +67,16 @@ class ClaimPodsError(Exception):
         self.errors = list(errors)
         self.claimed = claimed
         super().__init__(_aggregate_message(self.errors))
+
+
+def _single_equality(selector: Selector) -> tuple[str, frozenset[str]] | None:
+    """The (key, allowed values) of a selector that is one equality or set inclusion."""
+    if not isinstance(selector, InternalSelector):
+        return None
+    equality = selector.equality_requirements()
+    if equality is None or len(equality) != 1:
+        return None
+    return equality[0]
 
 
 def _aggregate_message(errors: Sequence[BaseException]) -> str:
@@ -232,7 +242,8 @@ class PodControllerRefManager(BaseControllerRefManager):
         Most pods already have a controller, and for them ``claim_object``'s answer needs
         no side effect: another controller's pod is not ours, and ours matching the
         selector (with no filters to run) is claimed. Those are decided here with the
-        owner-reference scan of ``get_controller_of``; every other pod goes through
+        owner-reference scan of ``get_controller_of`` and, for a selector of one equality
+        (a Job's), one label lookup in place of ``matches``; every other pod goes through
         ``claim_object`` as in ``claim_pods``. The upstream TestClaimPods table runs
         through both (tests/controller/test_controller_ref_manager.py).
         """
@@ -247,21 +258,30 @@ class PodControllerRefManager(BaseControllerRefManager):
                 return False
             return all(f(pod) for f in filters)
 
+        # A Job's selector is one label equality: then the match is one dict lookup here.
+        single = _single_equality(self.selector) if not filters else None
+        single_key, single_values = single if single is not None else ("", frozenset[str]())
         controller_uid = _meta(self.controller).uid
+        append = claimed.append
         for pod in pods:
             meta = pod.metadata
-            refs = meta.owner_references if isinstance(meta, V1ObjectMeta) else None
+            refs = meta.owner_references if meta is not None else None
             if refs:
-                controller_ref = None
                 for ref in refs:
                     if ref.controller:
-                        controller_ref = ref
                         break
-                if controller_ref is not None:
-                    if controller_ref.uid != controller_uid:
+                else:
+                    ref = None
+                if ref is not None:
+                    if ref.uid != controller_uid:
                         continue
-                    if not filters and selector_matches(meta.labels or {}):
-                        claimed.append(pod)
+                    if single is not None:
+                        labels = meta.labels
+                        if labels and labels.get(single_key) in single_values:
+                            append(pod)
+                            continue
+                    elif not filters and selector_matches(meta.labels or {}):
+                        append(pod)
                         continue
             try:
                 ok = self.claim_object(pod, match, self.adopt_pod, self.release_pod)

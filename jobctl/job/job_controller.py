@@ -1446,8 +1446,10 @@ class Controller:
         finalizer and, in order, the only pods the counting loop can act on (those still
         holding the finalizer, not awaiting its removal, and either finished, being
         deleted, or belonging to a finishing Job: ``can_remove_finalizer`` refuses every
-        other pod). ``tests/job/test_job_controller_tracking.py`` and the syncJob tables
-        run through both versions.
+        other pod). A running Job with every pod active and nothing uncounted skips that
+        pass: it would find no candidate, and its UIDs would clean nothing.
+        ``tests/job/test_job_controller_tracking.py`` and the syncJob tables run through
+        both versions.
         """
         job = job_ctx.job
         status = job.status
@@ -1471,7 +1473,16 @@ class Controller:
         # Pods still holding the finalizer whose removal is not pending, in pod order,
         # less the pods can_remove_finalizer would refuse for being active.
         candidates: list[tuple[V1Pod, str]] = []
-        for p in job_ctx.pods:
+        # The scan below can be skipped when it would find no candidate (every pod
+        # active, the Job not finishing) and its UIDs would clean nothing (no uncounted
+        # UIDs): the steady state of a running Job.
+        scan_pods = (
+            job_finishing
+            or not all_pods_active
+            or bool(uncounted_status.succeeded)
+            or bool(uncounted_status.failed)
+        )
+        for p in job_ctx.pods if scan_pods else ():
             meta = p.metadata
             finalizers = meta.finalizers
             if not finalizers or api.JOB_TRACKING_FINALIZER not in finalizers:

@@ -556,6 +556,12 @@ class InternalSelector:
                 return False
         return True
 
+    def equality_requirements(self) -> tuple[tuple[str, frozenset[str]], ...] | None:
+        """(key, allowed values) per requirement when every requirement is an equality or
+        a set inclusion, else None: a jobctl helper (no Go twin) for matching loops that
+        inline the lookups."""
+        return self._equality
+
     def requirements(self) -> tuple[list[Requirement], bool]:
         """Port of internalSelector.Requirements."""
         return list(self._reqs), True
