@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from jobctl.informers.delta_fifo import (
     ADDED,
@@ -68,6 +68,7 @@ from jobctl.informers.store import (
     object_to_name,
     parse_object_name,
 )
+from jobctl.informers.type_assertion import implements
 from jobctl.k8s_libs import features
 from jobctl.k8s_libs.clock import Clock, RealClock
 
@@ -544,7 +545,7 @@ def process_deltas_in_batch(
 
     Go twin: processDeltasInBatch (controller.go).
     """
-    if not isinstance(client_state, TransactionStore):
+    if not implements(client_state, TransactionStore):
         errs: list[BaseException] = []
         for delta in deltas:
             try:
@@ -578,7 +579,7 @@ def process_deltas_in_batch(
         else:
             raise ValueError(f"Delta type {d.type} is not supported in batch processing")
 
-    err = client_state.transaction(*txns)
+    err = cast(TransactionStore, client_state).transaction(*txns)
     if err is not None:
         for i in err.successful_indices:
             if i < len(callbacks):

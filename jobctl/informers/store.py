@@ -13,9 +13,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from kubernetes.client import V1ObjectMeta
+
+from jobctl.informers.type_assertion import implements
 
 if TYPE_CHECKING:
     from jobctl.informers.delta_fifo import TransformFunc
@@ -219,7 +221,7 @@ class Cache:
         )
 
         txn_store = self._cache_storage
-        if not isinstance(txn_store, ThreadSafeStoreWithTransaction):
+        if not implements(txn_store, ThreadSafeStoreWithTransaction):
             return TransactionError(
                 total_transactions=len(txns),
                 errors=[RuntimeError("transaction not supported")],
@@ -235,7 +237,7 @@ class Cache:
                 continue
             successful_indices.append(i)
             keyed_txns.append(ThreadSafeStoreTransaction(txn.object, txn.type, key))
-        txn_store.transaction(*keyed_txns)
+        cast(ThreadSafeStoreWithTransaction, txn_store).transaction(*keyed_txns)
         if errs:
             return TransactionError(
                 successful_indices=successful_indices,
