@@ -28,10 +28,10 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self, SupportsIndex, overload
 
 from kubernetes.client import (
     V1ObjectMeta,
@@ -601,12 +601,77 @@ def filter_active_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:
     return result
 
 
-def filter_active_pods_fast(pods: Sequence[V1Pod]) -> list[V1Pod]:
+class ActivePodList(list[V1Pod]):
+    """The list ``filter_active_pods_fast`` returns: the active pods, plus how many of them
+    were Ready (``is_pod_ready``) when they were filtered.
+
+    A jobctl helper with no Go twin: the Job controller counts the Ready pods of exactly
+    this list next (``count_ready_pods_fast``), and counting them while each pod is being
+    read anyway saves a second pass over them. Any change to the list's membership drops
+    the count (``ready_count`` becomes None); copies and slices are plain lists.
+    """
+
+    __slots__ = ("ready_count",)
+
+    def __init__(self, pods: Iterable[V1Pod] = (), ready_count: int | None = None) -> None:
+        super().__init__(pods)
+        self.ready_count: int | None = ready_count
+
+    def append(self, pod: V1Pod) -> None:
+        self.ready_count = None
+        super().append(pod)
+
+    def extend(self, pods: Iterable[V1Pod]) -> None:
+        self.ready_count = None
+        super().extend(pods)
+
+    def insert(self, index: SupportsIndex, pod: V1Pod) -> None:
+        self.ready_count = None
+        super().insert(index, pod)
+
+    def remove(self, pod: V1Pod) -> None:
+        self.ready_count = None
+        super().remove(pod)
+
+    def pop(self, index: SupportsIndex = -1) -> V1Pod:
+        self.ready_count = None
+        return super().pop(index)
+
+    def clear(self) -> None:
+        self.ready_count = None
+        super().clear()
+
+    @overload
+    def __setitem__(self, index: SupportsIndex, pod: V1Pod) -> None: ...
+
+    @overload
+    def __setitem__(self, index: slice, pods: Iterable[V1Pod]) -> None: ...
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self.ready_count = None
+        super().__setitem__(index, value)
+
+    def __delitem__(self, index: SupportsIndex | slice) -> None:
+        self.ready_count = None
+        super().__delitem__(index)
+
+    def __iadd__(self, pods: Iterable[V1Pod]) -> Self:  # type: ignore[misc]
+        self.ready_count = None
+        return super().__iadd__(pods)
+
+    def __imul__(self, n: SupportsIndex) -> Self:
+        self.ready_count = None
+        return super().__imul__(n)
+
+
+def filter_active_pods_fast(pods: Sequence[V1Pod]) -> ActivePodList:
     """The same contract as ``filter_active_pods`` (just above), with ``is_pod_active``
-    inlined: the Job controller runs it over every pod of a Job on each sync. The upstream
-    tables run through both versions."""
+    inlined: the Job controller runs it over every pod of a Job on each sync. The result
+    also carries its Ready count (``ActivePodList``). The upstream tables run through both
+    versions."""
     result: list[V1Pod] = []
     append = result.append
+    ready = 0
     for p in pods:
         status = p.status
         if status is not None:
@@ -616,7 +681,14 @@ def filter_active_pods_fast(pods: Sequence[V1Pod]) -> list[V1Pod]:
         meta = p.metadata
         if meta is None or meta.deletion_timestamp is None:
             append(p)
-    return result
+            if status is not None:
+                # is_pod_ready: the first Ready condition decides.
+                for c in status.conditions or ():
+                    if c.type == POD_READY:
+                        if c.status == CONDITION_TRUE:
+                            ready += 1
+                        break
+    return ActivePodList(result, ready)
 
 
 def filter_terminating_pods(pods: Sequence[V1Pod]) -> list[V1Pod]:

@@ -77,6 +77,7 @@ from jobctl.controller.controller_ref_manager import (
 from jobctl.controller.controller_utils import (
     KEY_FUNC,
     SLOW_START_INITIAL_BATCH_SIZE,
+    ActivePodList,
     PodControlInterface,
     RealPodControl,
     add_pod_controller_indexer,
@@ -2750,7 +2751,11 @@ def count_ready_pods(pods: Iterable[V1Pod]) -> int:
 
 def count_ready_pods_fast(pods: Iterable[V1Pod]) -> int:
     """The same contract as ``count_ready_pods`` (just above), with ``is_pod_ready`` inlined
-    (the first Ready condition decides); ``sync_job`` calls this one, over every active pod."""
+    (the first Ready condition decides); ``sync_job`` calls this one, over every active pod.
+    The list ``filter_active_pods_fast`` returned already knows its count
+    (``ActivePodList.ready_count``)."""
+    if type(pods) is ActivePodList and pods.ready_count is not None:
+        return pods.ready_count
     cnt = 0
     for p in pods:
         status = p.status

@@ -51,6 +51,7 @@ from jobctl.controller.controller_utils import (
     POD_CONTROLLER_INDEX,
     SUCCESSFUL_CREATE_POD_REASON,
     SUCCESSFUL_DELETE_POD_REASON,
+    ActivePodList,
     ActivePods,
     FakePodControl,
     RealPodControl,
@@ -79,6 +80,7 @@ from jobctl.controller.controller_utils import (
 from jobctl.informers.delta_fifo import DeletedFinalStateUnknown
 from jobctl.informers.index import Indexer, Indexers
 from jobctl.informers.store import meta_namespace_key_func, new_indexer
+from jobctl.k8s_libs.pod_util import is_pod_ready
 from jobctl.record.fake import new_fake_recorder
 from jobctl.testing.fake_clientset import FakeClientset
 
@@ -225,6 +227,86 @@ def test_is_pod_active_and_terminating(
         assert filter_active([pod]) == ([pod] if active else [])
     for count in (count_terminating_pods, count_terminating_pods_fast):
         assert count([pod]) == (1 if terminating else 0)
+
+
+def _pod_with(phase: str | None, conditions: list[V1PodCondition] | None, deleted: bool) -> V1Pod:
+    return V1Pod(
+        metadata=V1ObjectMeta(name="p", deletion_timestamp=NOW if deleted else None),
+        status=V1PodStatus(phase=phase, conditions=conditions),
+    )
+
+
+def _ready_pods_table() -> list[V1Pod]:
+    """Active and inactive pods, Ready or not, with the Ready condition first, later,
+    repeated (the first decides) or absent."""
+    true = V1PodCondition(type="Ready", status="True")
+    false = V1PodCondition(type="Ready", status="False")
+    scheduled = V1PodCondition(type="PodScheduled", status="True")
+    return [
+        _pod_with("Running", [true], False),
+        _pod_with("Running", [scheduled, true], False),
+        _pod_with("Running", [false, true], False),
+        _pod_with("Running", [scheduled], False),
+        _pod_with("Pending", None, False),
+        _pod_with(None, [true], False),
+        _pod_with("Succeeded", [true], False),
+        _pod_with("Failed", [true], False),
+        _pod_with("Running", [true], True),
+        V1Pod(metadata=V1ObjectMeta(name="no-status")),
+    ]
+
+
+def test_filter_active_pods_fast_carries_the_ready_count() -> None:
+    pods = _ready_pods_table()
+    active = filter_active_pods_fast(pods)
+    assert active == filter_active_pods(pods)
+    assert isinstance(active, ActivePodList)
+    assert active.ready_count == sum(1 for p in active if is_pod_ready(p)) == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda pods, pod: pods.append(pod),
+        lambda pods, pod: pods.extend([pod]),
+        lambda pods, pod: pods.insert(0, pod),
+        lambda pods, pod: pods.remove(pods[0]),
+        lambda pods, pod: pods.pop(),
+        lambda pods, pod: pods.clear(),
+        lambda pods, pod: pods.__setitem__(0, pod),
+        lambda pods, pod: pods.__setitem__(slice(0, 1), [pod, pod]),
+        lambda pods, pod: pods.__delitem__(0),
+        lambda pods, pod: pods.__iadd__([pod]),
+        lambda pods, pod: pods.__imul__(2),
+    ],
+    ids=[
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "setitem",
+        "setslice",
+        "delitem",
+        "iadd",
+        "imul",
+    ],
+)
+def test_active_pod_list_forgets_its_count_when_it_changes(
+    change: Callable[[ActivePodList, V1Pod], object],
+) -> None:
+    active = filter_active_pods_fast(_ready_pods_table())
+    assert active.ready_count is not None
+    change(active, _pod_with("Running", [V1PodCondition(type="Ready", status="True")], False))
+    assert active.ready_count is None
+
+
+def test_active_pod_list_copies_are_plain_lists() -> None:
+    active = filter_active_pods_fast(_ready_pods_table())
+    assert type(active[:]) is list
+    assert type(list(active)) is list
+    assert active.ready_count == 3
 
 
 def cs(restart_count: int, name: str = "") -> V1ContainerStatus:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jobctl.controller import controller_utils
 from jobctl.controller.controller_ref_manager import PodControllerRefManager
 from jobctl.job import job_controller
 
@@ -18,6 +19,14 @@ def sync_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         )
         monkeypatch.setattr(
             job_controller, "count_ready_pods_fast", job_controller.count_ready_pods
+        )
+        monkeypatch.setattr(
+            job_controller, "filter_active_pods_fast", controller_utils.filter_active_pods
+        )
+        monkeypatch.setattr(
+            job_controller,
+            "count_terminating_pods_fast",
+            controller_utils.count_terminating_pods,
         )
         monkeypatch.setattr(
             PodControllerRefManager,

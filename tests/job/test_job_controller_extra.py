@@ -14,11 +14,22 @@
 from __future__ import annotations
 
 import pytest
-from kubernetes.client import V1Job, V1JobStatus, V1Pod, V1PodStatus, V1UncountedTerminatedPods
+from kubernetes.client import (
+    V1Job,
+    V1JobStatus,
+    V1Pod,
+    V1PodCondition,
+    V1PodStatus,
+    V1UncountedTerminatedPods,
+)
 
 from jobctl.client.errors import new_not_found
 from jobctl.controller.consistency import ConsistencyError, RealConsistencyStore
-from jobctl.controller.controller_utils import FakePodControl
+from jobctl.controller.controller_utils import (
+    ActivePodList,
+    FakePodControl,
+    filter_active_pods_fast,
+)
 from jobctl.informers.delta_fifo import DeletedFinalStateUnknown
 from jobctl.job import job_controller, metrics
 from jobctl.job.job_controller import managed_by_external_controller
@@ -199,3 +210,29 @@ def test_enqueue_logs_key_and_delay(caplog: pytest.LogCaptureFixture) -> None:
         assert len(records) == 1
         assert getattr(records[0], klog.VERBOSITY_ATTR) == 2
         assert getattr(records[0], klog.KV_ATTR) == ("key", h.key(job), "delay", 0.0)
+
+
+def test_count_ready_pods_fast_agrees_with_count_ready_pods() -> None:
+    """Over a plain list, over the list filter_active_pods_fast returns (whose Ready count
+    is carried along), and over that list once changed (the count is recomputed)."""
+    job = new_job(6, 6, 6, "NonIndexed")
+    pods = new_pod_list(6, "Running", job)
+    for i, p in enumerate(pods):
+        assert p.status is not None
+        p.status.conditions = [
+            V1PodCondition(type="PodScheduled", status="True"),
+            V1PodCondition(type="Ready", status="True" if i % 2 else "False"),
+        ]
+    assert pods[5].status is not None
+    pods[5].status.phase = "Succeeded"
+    active = filter_active_pods_fast(pods)
+    assert isinstance(active, ActivePodList) and active.ready_count == 2
+    for candidate in (list(pods), active):
+        assert job_controller.count_ready_pods_fast(candidate) == (
+            job_controller.count_ready_pods(candidate)
+        )
+    active.append(pods[3])
+    assert active.ready_count is None
+    assert (
+        job_controller.count_ready_pods_fast(active) == 3 == job_controller.count_ready_pods(active)
+    )
