@@ -1052,8 +1052,6 @@ class Reflector:
             transformer = get_transformer()
             store_opts.append(with_transformer(transformer))
 
-        from jobctl.informers.controller import deletion_handling_meta_namespace_key_func
-
         w: WatchInterface
         resource_version = [""]
         while True:
@@ -1061,7 +1059,9 @@ class Reflector:
                 return None
             resource_version[0] = ""
             last_known_rv = self._rewatch_resource_version()
-            temporary_store = new_store(deletion_handling_meta_namespace_key_func, *store_opts)
+            temporary_store = new_store(
+                informer_controller.deletion_handling_meta_namespace_key_func, *store_opts
+            )
             timeout_seconds = int(
                 self._min_watch_timeout
                 + random.random() * (self._max_watch_timeout - self._min_watch_timeout)
@@ -1627,3 +1627,8 @@ class _SharedResultWatch:
             if self._events is None:
                 self._events = iter(self._w)
             return self._events
+
+
+# At the bottom: the informers' controller module imports names from this one, so it can
+# only be imported once they exist; read as a module object at call time.
+from jobctl.informers import controller as informer_controller  # noqa: E402

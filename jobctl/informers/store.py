@@ -214,19 +214,13 @@ class Cache:
         Returns a ``TransactionError`` naming the transactions that were applied when some
         objects had no key (or the storage cannot batch), else ``None``.
         """
-        # Imported here: thread_safe_store imports this module.
-        from jobctl.informers.thread_safe_store import (
-            ThreadSafeStoreTransaction,
-            ThreadSafeStoreWithTransaction,
-        )
-
         txn_store = self._cache_storage
-        if not implements(txn_store, ThreadSafeStoreWithTransaction):
+        if not implements(txn_store, thread_safe_store.ThreadSafeStoreWithTransaction):
             return TransactionError(
                 total_transactions=len(txns),
                 errors=[RuntimeError("transaction not supported")],
             )
-        keyed_txns: builtins.list[ThreadSafeStoreTransaction] = []
+        keyed_txns: builtins.list[thread_safe_store.ThreadSafeStoreTransaction] = []
         successful_indices: builtins.list[int] = []
         errs: builtins.list[BaseException] = []
         for i, txn in enumerate(txns):
@@ -236,8 +230,10 @@ class Cache:
                 errs.append(KeyFuncError(txn.object, e))
                 continue
             successful_indices.append(i)
-            keyed_txns.append(ThreadSafeStoreTransaction(txn.object, txn.type, key))
-        cast(ThreadSafeStoreWithTransaction, txn_store).transaction(*keyed_txns)
+            keyed_txns.append(
+                thread_safe_store.ThreadSafeStoreTransaction(txn.object, txn.type, key)
+            )
+        cast(thread_safe_store.ThreadSafeStoreWithTransaction, txn_store).transaction(*keyed_txns)
         if errs:
             return TransactionError(
                 successful_indices=successful_indices,
@@ -390,12 +386,12 @@ def new_store(key_func: KeyFunc, *opts: StoreOption, atomic_fifo_enabled: bool =
     ``atomic_fifo_enabled`` stands for client-go's AtomicFIFO feature gate (default on),
     which decides whether ``last_store_sync_resource_version`` reports anything.
     """
-    from jobctl.informers.thread_safe_store import new_thread_safe_store
-
     c = Cache(key_func)
     for opt in opts:
         opt(c)
-    c._cache_storage = new_thread_safe_store({}, {}, atomic_fifo_enabled=atomic_fifo_enabled)
+    c._cache_storage = thread_safe_store.new_thread_safe_store(
+        {}, {}, atomic_fifo_enabled=atomic_fifo_enabled
+    )
     return c
 
 
@@ -406,12 +402,12 @@ def new_indexer(
     atomic_fifo_enabled: bool = True,
 ) -> Indexer:
     """Port of NewIndexer (store.go): a Store that keeps the named indices up to date."""
-    from jobctl.informers.thread_safe_store import new_thread_safe_store
-
     c = Cache(key_func)
     for opt in opts:
         opt(c)
-    c._cache_storage = new_thread_safe_store(indexers, {}, atomic_fifo_enabled=atomic_fifo_enabled)
+    c._cache_storage = thread_safe_store.new_thread_safe_store(
+        indexers, {}, atomic_fifo_enabled=atomic_fifo_enabled
+    )
     return c
 
 
@@ -448,3 +444,8 @@ def parse_object_name(s: str) -> ObjectName:
     """Port of ParseObjectName (object-names.go): inverse of ``str(ObjectName)``."""
     namespace, name = split_meta_namespace_key(s)
     return ObjectName(namespace=namespace, name=name)
+
+
+# At the bottom: thread_safe_store subclasses this module's Transaction, so it can only be
+# imported once the names above exist; read as a module object at call time.
+from jobctl.informers import thread_safe_store  # noqa: E402

@@ -15,9 +15,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from jobctl.informers.index import Index, Indexers, Indices
 from jobctl.informers.store import (
     TRANSACTION_TYPE_ADD,
     TRANSACTION_TYPE_DELETE,
@@ -25,6 +24,9 @@ from jobctl.informers.store import (
     Transaction,
     accessor,
 )
+
+if TYPE_CHECKING:
+    from jobctl.informers.index import Index, Indexers, Indices
 
 _log = logging.getLogger(__name__)
 
