@@ -135,8 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
 
-    from jobctl.app.component_metrics import disable_created_series
     from jobctl.k8s_libs.features import DEFAULT_FEATURE_GATE, unimplemented_gate_settings
+    from jobctl.k8s_libs.metrics_registration import disable_created_series
 
     disable_created_series()
     if opts.feature_gates:

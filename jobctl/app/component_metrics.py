@@ -20,14 +20,12 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import threading
-import weakref
 
-import prometheus_client
 from prometheus_client import CollectorRegistry, Gauge
 
 from jobctl.app import UPSTREAM_RELEASE, version
 from jobctl.k8s_libs.features import FeatureGate
+from jobctl.k8s_libs.metrics_registration import OncePerRegistry, disable_created_series
 
 _BUILD_INFO_HELP = (
     "[BETA] A metric with a constant '1' value labeled by major, minor, git version, git "
@@ -50,14 +48,6 @@ BUILD_INFO_LABELS = (
 )
 
 
-def disable_created_series() -> None:
-    """No ``*_created`` samples for counters and histograms (component-base has none).
-
-    prometheus_client reads the switch when it collects, so calling it before the first
-    scrape is enough; it is process-wide and idempotent."""
-    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
-
-
 def build_info_labels() -> dict[str, str]:
     """The label values of ``kubernetes_build_info`` for this process."""
     major, minor = UPSTREAM_RELEASE.lstrip("v").split(".")[:2]
@@ -76,8 +66,7 @@ def build_info_labels() -> dict[str, str]:
     }
 
 
-_registered_lock = threading.Lock()
-_registered: weakref.WeakSet[CollectorRegistry] = weakref.WeakSet()
+_registration = OncePerRegistry()
 
 
 def register_component_metrics(registry: CollectorRegistry, gate: FeatureGate) -> None:
@@ -85,10 +74,8 @@ def register_component_metrics(registry: CollectorRegistry, gate: FeatureGate) -
     (call after the feature gates are set, as KCM calls AddMetrics after parsing); once
     per registry."""
     disable_created_series()
-    with _registered_lock:
-        if registry in _registered:
-            return
-        _registered.add(registry)
+    if not _registration.first_time(registry):
+        return
     build_info = Gauge(
         "kubernetes_build_info", _BUILD_INFO_HELP, BUILD_INFO_LABELS, registry=registry
     )

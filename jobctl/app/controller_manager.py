@@ -59,7 +59,7 @@ from kubernetes.client import (
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from jobctl.app import UPSTREAM_RELEASE, version
-from jobctl.app.component_metrics import disable_created_series, register_component_metrics
+from jobctl.app.component_metrics import register_component_metrics
 from jobctl.app.logging_setup import V2_LEVEL
 from jobctl.app.options import DEFAULT_STARTUP_PROBE_TIMEOUT, JobctlOptions
 from jobctl.app.server import HealthChecker, HealthServer
@@ -78,6 +78,7 @@ from jobctl.informers.factory import SharedInformerFactory
 from jobctl.job.job_controller import new_controller
 from jobctl.k8s_libs import features
 from jobctl.k8s_libs.clock import Clock, RealClock
+from jobctl.k8s_libs.metrics_registration import disable_created_series
 from jobctl.leaderelection import resourcelock
 from jobctl.leaderelection.healthzadaptor import HealthzAdaptor, new_leader_healthz_adaptor
 from jobctl.leaderelection.leaderelection import (

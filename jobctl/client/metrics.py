@@ -22,7 +22,6 @@ writes them.
 from __future__ import annotations
 
 import threading
-import weakref
 from bisect import bisect_left
 from collections.abc import Iterator
 
@@ -33,6 +32,8 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+
+from jobctl.k8s_libs.metrics_registration import OncePerRegistry
 
 # Latency buckets of both histograms (seconds), as component-base declares them.
 LATENCY_BUCKETS: tuple[float, ...] = (
@@ -176,8 +177,7 @@ def observe_rate_limiter_latency(verb: str, host: str, seconds: float) -> None:
     rate_limiter_latency.observe((host, verb), seconds)
 
 
-_register_lock = threading.Lock()
-_registered: weakref.WeakSet[CollectorRegistry] = weakref.WeakSet()
+_registration = OncePerRegistry()
 
 
 def register(registry: CollectorRegistry = REGISTRY) -> None:
@@ -186,9 +186,4 @@ def register(registry: CollectorRegistry = REGISTRY) -> None:
     Port of the RegisterFn that metrics.EnsureRegistered runs (upstream: into the legacy
     registry, once per process).
     """
-    with _register_lock:
-        if registry in _registered:
-            return
-        for metric in ALL_METRICS:
-            registry.register(metric)
-        _registered.add(registry)
+    _registration.register(registry, ALL_METRICS)

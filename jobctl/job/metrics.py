@@ -8,12 +8,10 @@ stability level as a ``[LEVEL]`` prefix, as component-base adds it.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
-import prometheus_client
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.registry import Collector
+
+from jobctl.k8s_libs.metrics_registration import OncePerRegistry, disable_created_series
 
 JOB_CONTROLLER_SUBSYSTEM = "job_controller"
 
@@ -141,8 +139,7 @@ ALL_METRICS: tuple[Collector, ...] = (
     job_requeue_skips,
 )
 
-_register_lock = threading.Lock()
-_registered: weakref.WeakSet[CollectorRegistry] = weakref.WeakSet()
+_registration = OncePerRegistry()
 
 
 def register(registry: CollectorRegistry = REGISTRY) -> None:
@@ -151,10 +148,5 @@ def register(registry: CollectorRegistry = REGISTRY) -> None:
 
     Also turns off prometheus_client's ``*_created`` series (process-wide; component-base
     exports none)."""
-    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
-    with _register_lock:
-        if registry in _registered:
-            return
-        for metric in ALL_METRICS:
-            registry.register(metric)
-        _registered.add(registry)
+    disable_created_series()
+    _registration.register(registry, ALL_METRICS)
