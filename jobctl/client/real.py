@@ -171,6 +171,21 @@ def map_exception(err: BaseException) -> BaseException:
     return err
 
 
+@contextlib.contextmanager
+def client_errors() -> Iterator[None]:
+    """Raise what the block raises as jobctl's errors (``map_exception``); the client's own
+    ``StatusError`` and ``DeadlineExceededError`` pass through unchanged."""
+    try:
+        yield
+    except (StatusError, DeadlineExceededError):
+        raise
+    except Exception as err:
+        mapped = map_exception(err)
+        if mapped is err:
+            raise
+        raise mapped from err
+
+
 # --- resources ---------------------------------------------------------------------
 
 
@@ -219,18 +234,12 @@ class _ResourceClient(Generic[M]):
         if timeout is not None:
             deadline = earliest(deadline, start + timeout)
         try:
-            cs.throttle(method, deadline)
-            resp = cs.transport.request(
-                method, path, query or (), body, content_type, deadline=deadline
-            )
-            return read_body(resp, deadline, cs.transport.timeouts.read_idle)
-        except (StatusError, DeadlineExceededError):
-            raise
-        except Exception as err:
-            mapped = map_exception(err)
-            if mapped is err:
-                raise
-            raise mapped from err
+            with client_errors():
+                cs.throttle(method, deadline)
+                resp = cs.transport.request(
+                    method, path, query or (), body, content_type, deadline=deadline
+                )
+                return read_body(resp, deadline, cs.transport.timeouts.read_idle)
         finally:
             observe_request_latency(method, cs.transport.host, time.monotonic() - start)
 
@@ -339,7 +348,7 @@ class _ResourceClient(Generic[M]):
                 + options.timeout_seconds
                 + transport.timeouts.watch_deadline_margin
             )
-        try:
+        with client_errors():
             resp = transport.request(
                 "GET",
                 self._path(self._ns),
@@ -347,13 +356,6 @@ class _ResourceClient(Generic[M]):
                 deadline=earliest(caller_deadline, server_deadline),
                 watch=True,
             )
-        except (StatusError, DeadlineExceededError):
-            raise
-        except Exception as err:
-            mapped = map_exception(err)
-            if mapped is err:
-                raise
-            raise mapped from err
         return StreamWatcher(
             resp,
             self._model,
