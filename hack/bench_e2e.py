@@ -1502,13 +1502,7 @@ def evaluate(runs: list[RunResult], rss: dict[str, dict[str, Any]]) -> list[dict
             )
             cpu = _ratio(ours.cpu_per_1000_pods, theirs.cpu_per_1000_pods)
             rows.append(
-                _row(
-                    f"CPU-s/1k pods jobctl/upstream {where}",
-                    cpu,
-                    f"<= {TARGET_CPU_RATIO}x",
-                    cpu is not None and cpu <= TARGET_CPU_RATIO,
-                    "x",
-                )
+                ratio_at_most_row(f"CPU-s/1k pods jobctl/upstream {where}", cpu, TARGET_CPU_RATIO)
             )
             lat = _ratio(ours.latency_p50, theirs.latency_p50)
             rows.append(_row(f"p50 latency jobctl/upstream {where}", lat, "(info)", None, "x"))
@@ -1545,6 +1539,11 @@ def evaluate(runs: list[RunResult], rss: dict[str, dict[str, Any]]) -> list[dict
             )
         )
     return rows
+
+
+def ratio_at_most_row(name: str, ratio: float | None, limit: float) -> dict[str, Any]:
+    """A row for a jobctl/upstream ratio whose target is at most ``limit``."""
+    return _row(name, ratio, f"<= {limit}x", ratio is not None and ratio <= limit, "x")
 
 
 def _row(name: str, value: float | None, target: str, ok: bool | None, unit: str) -> dict[str, Any]:

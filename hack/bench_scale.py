@@ -74,6 +74,7 @@ from hack.bench_e2e import (
     _suffix,
     _terminal_patch,
     per_1000,
+    ratio_at_most_row,
 )
 
 if TYPE_CHECKING:
@@ -567,23 +568,13 @@ def evaluate_scale(results: list[ScaleResult]) -> list[dict[str, Any]]:
             continue
         ready = _ratio(ours.ready_seconds, theirs.ready_seconds) if ours.ready else None
         rows.append(
-            _row(
-                f"d cold start jobctl/upstream, {pods} pods",
-                ready,
-                f"<= {TARGET_READY_RATIO}x",
-                ready is not None and ready <= TARGET_READY_RATIO,
-                "x",
+            ratio_at_most_row(
+                f"d cold start jobctl/upstream, {pods} pods", ready, TARGET_READY_RATIO
             )
         )
         rss = _ratio(ours.rss_kib, theirs.rss_kib)
         rows.append(
-            _row(
-                f"d settled RSS jobctl/upstream, {pods} pods",
-                rss,
-                f"<= {TARGET_RSS_RATIO}x",
-                rss is not None and rss <= TARGET_RSS_RATIO,
-                "x",
-            )
+            ratio_at_most_row(f"d settled RSS jobctl/upstream, {pods} pods", rss, TARGET_RSS_RATIO)
         )
         cpu = _ratio(ours.cpu_per_1000_pods, theirs.cpu_per_1000_pods)
         rows.append(_row(f"d startup CPU jobctl/upstream, {pods} pods", cpu, "(info)", None, "x"))
