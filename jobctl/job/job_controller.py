@@ -2750,23 +2750,13 @@ def count_ready_pods(pods: Iterable[V1Pod]) -> int:
 
 
 def count_ready_pods_fast(pods: Iterable[V1Pod]) -> int:
-    """The same contract as ``count_ready_pods`` (just above), with ``is_pod_ready`` inlined
-    (the first Ready condition decides); ``sync_job`` calls this one, over every active pod.
-    The list ``filter_active_pods_fast`` returned already knows its count
-    (``ActivePodList.ready_count``)."""
+    """The same contract as ``count_ready_pods`` (just above); ``sync_job`` calls this one,
+    over the list ``filter_active_pods_fast`` returned, which already knows its count
+    (``ActivePodList.ready_count``, counted while the pods were filtered). Any other list
+    is counted by ``count_ready_pods``."""
     if type(pods) is ActivePodList and pods.ready_count is not None:
         return pods.ready_count
-    cnt = 0
-    for p in pods:
-        status = p.status
-        if status is None:
-            continue
-        for c in status.conditions or ():
-            if c.type == api.POD_READY:
-                if c.status == api.CONDITION_TRUE:
-                    cnt += 1
-                break
-    return cnt
+    return count_ready_pods(pods)
 
 
 def only_replace_failed_pods(job: V1Job) -> bool:
