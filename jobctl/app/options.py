@@ -141,6 +141,21 @@ def _bool_arg(text: str) -> bool:
     raise argparse.ArgumentTypeError(f'strconv.ParseBool: parsing "{text}": invalid syntax')
 
 
+def _add_bool_flag(
+    group: argparse._ArgumentGroup, flag: str, default: bool, help_text: str
+) -> None:
+    """A pflag bool flag: the bare flag means true, ``--flag=false`` sets it off."""
+    group.add_argument(
+        flag,
+        type=_bool_arg,
+        nargs="?",
+        const=True,
+        default=default,
+        metavar="BOOL",
+        help=help_text,
+    )
+
+
 def _int_arg(text: str) -> int:
     try:
         return int(text, 10)
@@ -393,14 +408,11 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
         f"{', '.join(sorted(features.IMPLEMENTED_GATES))}; switching on another alpha gate "
         "is refused, setting any other gate is accepted with a warning.",
     )
-    generic.add_argument(
+    _add_bool_flag(
+        generic,
         "--leader-elect",
-        type=_bool_arg,
-        nargs="?",
-        const=True,
-        default=d.leader_elect,
-        metavar="BOOL",
-        help="Start a leader election client and gain leadership before executing the main "
+        d.leader_elect,
+        "Start a leader election client and gain leadership before executing the main "
         "loop. Enable this when running replicated components for high availability. "
         "(default true)",
     )
@@ -538,14 +550,11 @@ def build_parser(prog: str = "jobctl") -> argparse.ArgumentParser:
     )
 
     debugging = parser.add_argument_group("debugging")
-    debugging.add_argument(
+    _add_bool_flag(
+        debugging,
         "--profiling",
-        type=_bool_arg,
-        nargs="?",
-        const=True,
-        default=d.profiling,
-        metavar="BOOL",
-        help="Enable profiling via web interface host:port/debug/pprof/ (jobctl: the "
+        d.profiling,
+        "Enable profiling via web interface host:port/debug/pprof/ (jobctl: the "
         "thread dump /debug/pprof/goroutine) and /debug/flags/v. (default true)",
     )
 
